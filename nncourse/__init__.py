@@ -1,0 +1,1 @@
+"""Course tooling for nncourse: release, autograde and other instructor commands."""
