@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+import http.client
 import os
 import tempfile
 import urllib.request
@@ -219,7 +220,8 @@ def _find_or_download(name: str, data_dir, download: bool, progress: bool) -> Pa
         try:
             _fetch(url, name, dest, progress)
             return dest
-        except (OSError, MNISTCorruptError, ValueError) as exc:  # URLError is an OSError
+        # URLError and timeouts are OSErrors; a dropped connection can be an HTTPException.
+        except (OSError, http.client.HTTPException, MNISTCorruptError, ValueError) as exc:
             failures.append(f"{url}: {exc}")
     raise _unavailable(name, dirs, failures, "")
 
