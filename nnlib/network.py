@@ -188,18 +188,24 @@ class Network:
         training-set size (default: the batch size); biases are not decayed.
         Raises ``TrainingDivergedError`` if the cost or a gradient is not finite.
         """
-        with np.errstate(over="ignore", invalid="ignore"):  # detected below, not warned
+        # overflow is detected below and reported with advice, not warned about
+        with np.errstate(over="ignore", invalid="ignore"):
             cost, nabla_W, nabla_b = self._forward_backward(X, Y)
-        finite = np.isfinite(cost) and all(np.all(np.isfinite(g)) for g in (*nabla_W, *nabla_b))
-        if not finite:
+        if not (np.isfinite(cost) and _all_finite(nabla_W + nabla_b)):
             raise TrainingDivergedError(
-                f"the cost became {cost} (NaN or infinite): training diverged; "
+                f"the cost became {cost} or a gradient is NaN/infinite: training diverged; "
                 f"try a smaller learning rate than eta={eta}"
             )
         decay = lmbda / (n if n is not None else len(X))
-        for l, (dW, db) in enumerate(zip(nabla_W, nabla_b, strict=True)):
-            self.weights[l] -= eta * (dW + decay * self.weights[l])
-            self.biases[l] -= eta * db
+        with np.errstate(over="ignore", invalid="ignore"):
+            for l, (dW, db) in enumerate(zip(nabla_W, nabla_b, strict=True)):
+                self.weights[l] -= eta * (dW + decay * self.weights[l])
+                self.biases[l] -= eta * db
+        if not _all_finite(self.weights + self.biases):
+            raise TrainingDivergedError(
+                f"the weights overflowed to NaN/infinity: training diverged; "
+                f"try a smaller learning rate than eta={eta}"
+            )
         return cost
 
     def sgd(
@@ -252,7 +258,13 @@ class Network:
                         f"epoch {epoch + 1}, step {step + 1}: {err}"
                     ) from None
             with np.errstate(over="ignore", invalid="ignore"):
-                history["cost"].append(self.cost(X, Y))
+                cost = self.cost(X, Y)
+            if not np.isfinite(cost):
+                raise TrainingDivergedError(
+                    f"epoch {epoch + 1}, after its last step: the cost became {cost}; "
+                    f"try a smaller learning rate than eta={eta}"
+                )
+            history["cost"].append(cost)
             history["accuracy"].append(self.evaluate(X, Y))
             if test_data is not None:
                 history["test_cost"].append(self.cost(*test_data))
@@ -285,3 +297,7 @@ class Network:
         if y.shape != labels.shape:
             raise ValueError(f"y must hold {labels.shape[0]} labels, got shape {y.shape}")
         return float(np.mean(labels == y))
+
+
+def _all_finite(arrays) -> bool:
+    return all(np.all(np.isfinite(arr)) for arr in arrays)
