@@ -140,13 +140,15 @@ class SigmoidNeuron:
                 )
         history = {"cost": []}
         for epoch in tqdm(range(epochs), desc="epochs", disable=not progress):
-            if batch_size is None:
-                self.step(X, y, eta)
-            else:
-                order = rng.permutation(n)
-                for start in range(0, n, int(batch_size)):
-                    idx = order[start : start + int(batch_size)]
-                    self.step(X[idx], y[idx], eta)
+            # overflow is detected just below and reported with advice, not warned about
+            with np.errstate(over="ignore", invalid="ignore"):
+                if batch_size is None:
+                    self.step(X, y, eta)
+                else:
+                    order = rng.permutation(n)
+                    for start in range(0, n, int(batch_size)):
+                        idx = order[start : start + int(batch_size)]
+                        self.step(X[idx], y[idx], eta)
             if not (np.all(np.isfinite(self.w)) and np.isfinite(self.b)):
                 raise FloatingPointError(
                     f"epoch {epoch + 1}: the weights became NaN or infinite; "
