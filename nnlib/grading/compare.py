@@ -1,0 +1,184 @@
+"""Compare what a student's function returns with what it should return.
+
+``check_output`` is the workhorse of a test cell: it calls the function quietly (see
+:mod:`nnlib.grading.quiet`), optionally with an nnlib reference disabled (see
+:mod:`nnlib.grading.forbid`), checks that the inputs were not modified, and compares the
+result with :func:`assert_close`, whose failure message says what differs and, where it can,
+why. No helper here uses ``np.testing``: tolerances are computed explicitly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+
+import numpy as np
+
+from nnlib.grading.feedback import allclose, explain, fmt, match_mistake
+from nnlib.grading.forbid import forbidden
+from nnlib.grading.quiet import call, invoke, quiet
+
+#: default tolerances for comparing float64 results with a reference
+RTOL = 1e-6
+ATOL = 1e-9
+
+
+def assert_shape(received, shape: tuple, name: str = "result", floats: bool = True) -> None:
+    """Fail unless ``received`` is a numeric array of exactly ``shape`` (floats if ``floats``)."""
+    raw = _as_numeric(received, name)
+    if raw.shape != tuple(shape):
+        raise AssertionError(
+            f"{name} should have shape {tuple(shape)}, but it has shape {raw.shape}"
+        )
+    if floats and raw.dtype.kind not in "fc":
+        raise AssertionError(_dtype_message(name, raw.dtype))
+
+
+def _dtype_message(name: str, dtype) -> str:
+    return (
+        f"{name} has dtype {dtype}; return a float array "
+        "(a comparison gives booleans: convert with `.astype(float)`)"
+    )
+
+
+def _as_numeric(received, name: str) -> np.ndarray:
+    if received is None:
+        raise AssertionError(f"{name} is None: did you forget `return`?")
+    if isinstance(received, (tuple, list)):
+        raise AssertionError(
+            f"{name} is a {type(received).__name__} of length {len(received)}; "
+            "a numpy array was expected"
+        )
+    raw = np.asarray(received)
+    if raw.dtype.kind not in "biufc":
+        raise AssertionError(
+            f"{name} should be a numeric array, but it is {type(received).__name__}: "
+            f"{received!r:.200}"
+        )
+    return raw
+
+
+def assert_close(
+    received,
+    expected,
+    name: str = "result",
+    rtol: float = RTOL,
+    atol: float = ATOL,
+    mistakes: dict | None = None,
+    inputs: dict | None = None,
+    check_dtype: bool = True,
+) -> None:
+    """Fail with a teaching message unless ``received`` equals ``expected`` within tolerance.
+
+    ``|received - expected| <= atol + rtol |expected|`` must hold element-wise and the shapes
+    must be equal. ``mistakes`` maps a description of a known mistake to the array that
+    mistake produces (or a zero-argument callable computing it); a match is named in the
+    message. ``inputs`` (label -> array) are shown in the message. With ``check_dtype`` a
+    boolean or integer result fails when a float result is expected.
+    """
+    raw = _as_numeric(received, name)
+    with quiet():
+        mistakes = {d: (c() if callable(c) else c) for d, c in (mistakes or {}).items()}
+        exp = np.asarray(expected, dtype=np.float64)
+        got = raw.astype(np.float64)
+        header = "".join(f"\n  input {k}: {fmt(v)}" for k, v in (inputs or {}).items())
+        if got.shape != exp.shape:
+            lines = [
+                f"{name} has the wrong shape: expected shape {exp.shape}, "
+                f"received shape {got.shape}.{header}"
+            ]
+            hint = match_mistake(got, mistakes, rtol, atol) or _shape_hint(got, exp, rtol, atol)
+            if hint:
+                lines.append(f"  Likely mistake: {hint}")
+            raise AssertionError("\n".join(lines))
+        if not allclose(got, exp, rtol, atol):
+            raise AssertionError(explain(got, exp, name, rtol, atol, mistakes, inputs))
+    if check_dtype and exp.dtype.kind == "f" and raw.dtype.kind not in "fc":
+        raise AssertionError(_dtype_message(name, raw.dtype))
+
+
+def _shape_hint(got: np.ndarray, exp: np.ndarray, rtol, atol) -> str | None:
+    if got.ndim == 0 and exp.ndim > 0:
+        return "a single number came back: did you sum or average over everything?"
+    if got.shape == exp.shape[::-1] and allclose(got.T, exp, rtol, atol):
+        return "the result is transposed (rows and columns swapped)"
+    if got.size == exp.size and allclose(got.reshape(exp.shape), exp, rtol, atol):
+        return f"the values are right but arranged as {got.shape}: avoid the extra axis or reshape"
+    if got.ndim == exp.ndim + 1 and exp.shape == got.shape[: exp.ndim] + got.shape[exp.ndim + 1 :]:
+        return "an extra axis appeared; check keepdims or the shape of your weights"
+    return None
+
+
+def check_output(
+    fn,
+    *args,
+    expected,
+    name: str | None = None,
+    arg_names: tuple[str, ...] | None = None,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+    mistakes: dict | None = None,
+    forbid: str | tuple[str, ...] = (),
+    check_dtype: bool = True,
+):
+    """Call ``fn(*args)`` quietly and fail unless it returns ``expected``; return the result.
+
+    ``expected`` is an array (compute it with a fresh reference, ``G.ref...``).
+    ``mistakes``: description -> array, or callable taking the same ``*args``.
+    ``forbid``: dotted names of nnlib references disabled during the call.
+    The call must also leave its input arrays unchanged.
+    """
+    names = arg_names or tuple(f"arg{i}" for i in range(len(args)))
+    label = name or f"{getattr(fn, '__name__', 'f')}({', '.join(names)})"
+    before = [np.array(a, copy=True) if isinstance(a, np.ndarray) else None for a in args]
+    with forbidden(fn, forbid):
+        received = call(fn, *args, name=label)
+    for arg_name, old, new in zip(names, before, args, strict=True):
+        unchanged = old is None or (old.shape == new.shape and np.array_equal(old, new, True))
+        if not unchanged:
+            raise AssertionError(
+                f"{label} changed its input {arg_name} in place (e.g. with `{arg_name} -= ...`); "
+                "work on a new array instead so the caller's data stay intact"
+            )
+    resolved = {}
+    for description, candidate in (mistakes or {}).items():
+        if callable(candidate):
+            try:
+                with quiet():
+                    candidate = candidate(*[np.array(a, copy=True) for a in args])
+            except Exception:  # a candidate that cannot be computed here just does not match
+                candidate = None
+        resolved[description] = candidate
+    inputs = {n: a for n, a in zip(names, args, strict=True) if isinstance(a, np.ndarray)}
+    assert_close(received, expected, label, rtol, atol, resolved, inputs, check_dtype)
+    return received
+
+
+def check_no_warnings(fn, *args, name: str | None = None, hint: str = "", forbid=()):
+    """Fail if ``fn(*args)`` emits any warning (numpy floating-point or Python) or stderr text.
+
+    numpy's own default decides what counts: overflow, division by zero and invalid
+    operations warn; underflow to 0 (exp(-1000)) is exact enough and does not.
+
+    Use it only where the exercise itself asks for a warning-free computation (a stable
+    sigmoid); elsewhere a harmless warning must not cost points. Nothing is printed.
+    """
+    label = name or getattr(fn, "__name__", "your function")
+    buf = io.StringIO()
+    with (
+        forbidden(fn, forbid),
+        warnings.catch_warnings(record=True) as caught,
+        np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"),
+        contextlib.redirect_stderr(buf),
+    ):
+        warnings.simplefilter("always")
+        invoke(fn, args, name=label)
+    issues = [f"{w.category.__name__}: {w.message}" for w in caught]
+    if buf.getvalue().strip():
+        issues.append(f"text on stderr: {buf.getvalue().strip()[:200]}")
+    if issues:
+        shown = "\n".join(f"  - {m}" for m in dict.fromkeys(issues))
+        raise AssertionError(
+            f"{label} gives the right kind of result but emits warnings:\n{shown}\n{hint}".rstrip()
+        )

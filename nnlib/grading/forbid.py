@@ -1,0 +1,107 @@
+"""Honest grading: an answer that merely calls the nnlib reference earns nothing.
+
+``with forbidden(student_fn, "nnlib.activations.sigmoid") as fn: fn(z)`` runs the student's
+function while the reference ``nnlib.activations.sigmoid`` is disabled: calling it raises an
+AssertionError that says so ("this exercise asks you to write sigmoid yourself; calling
+nnlib.activations.sigmoid earns no points"). Everything is restored afterwards.
+
+How: rather than hunting for every name the reference might be bound to, the *function
+objects* themselves are disabled. Every Python function whose code comes from the
+reference (same source file, same qualified name) gets its ``__code__`` swapped for a stub
+for the duration of the call. That catches, with one mechanism, all the ways an answer can
+reach the reference: ``nnlib.activations.sigmoid(z)``, ``import nnlib.activations as A;
+A.sigmoid(z)``, ``from nnlib.activations import sigmoid as s``, the reference stored in a
+closure, a default argument, a dict (``ELEMENTWISE``), a ``functools.partial``, a freshly
+loaded copy of the module (``G.ref.activations`` included), or the answer being the
+reference itself (``sigmoid = nnlib.activations.sigmoid``). Functions are found with
+``gc.get_objects()`` (a few tens of milliseconds in a notebook kernel).
+
+Limits: C functions and code the student copied by hand are not recognised; see the
+package docstring for what in-kernel grading can and cannot prevent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import gc
+import importlib.util
+import os
+import types
+
+
+def _message(target: str) -> str:
+    what = target.rsplit(".", 1)[-1]
+    return f"this exercise asks you to write {what} yourself; calling {target} earns no points"
+
+
+def _stub_code(message: str) -> types.CodeType:
+    """The code of ``def f(*args, **kwargs): raise AssertionError(message)``.
+
+    It refers only to a builtin, so it runs correctly inside any module's globals.
+    """
+    namespace: dict = {}
+    exec(  # noqa: S102 - compiling a fixed one-line stub, the message is a repr'd constant
+        f"def _forbidden(*args, **kwargs):\n    raise AssertionError({message!r})\n", namespace
+    )
+    return namespace["_forbidden"].__code__
+
+
+def _origin(module_name: str) -> str:
+    spec = importlib.util.find_spec(module_name)
+    if spec is None or not spec.origin:
+        raise ValueError(f"cannot forbid {module_name!r}: module not found")
+    return os.path.realpath(spec.origin)
+
+
+def _matching_functions(origin: str, qualname: str) -> list[types.FunctionType]:
+    found = []
+    for obj in gc.get_objects():
+        if type(obj) is types.FunctionType:
+            code = obj.__code__
+            if (
+                getattr(code, "co_qualname", code.co_name) == qualname
+                and os.path.realpath(code.co_filename) == origin
+            ):
+                found.append(obj)
+    return found
+
+
+def _as_targets(targets) -> tuple[str, ...]:
+    if isinstance(targets, str):
+        return (targets,)
+    return tuple(targets)
+
+
+@contextlib.contextmanager
+def forbidden(fn, targets=()):
+    """Context manager: the references named in ``targets`` raise while it is active.
+
+    ``targets`` is a dotted name (``"nnlib.activations.sigmoid"``) or a tuple of them.
+    Yields ``fn`` (unchanged; if ``fn`` is the reference itself, calling it now raises).
+    """
+    swapped: list[tuple[types.FunctionType, types.CodeType]] = []
+    try:
+        for target in _as_targets(targets):
+            module_name, _, qualname = target.rpartition(".")
+            stub = _stub_code(_message(target))
+            for func in _matching_functions(_origin(module_name), qualname):
+                if func.__code__.co_freevars:  # cannot swap a closure's code; none in nnlib
+                    continue
+                swapped.append((func, func.__code__))
+                func.__code__ = stub
+        yield fn
+    finally:
+        for func, code in reversed(swapped):
+            func.__code__ = code
+
+
+def forbid(fn, *targets):
+    """Return a wrapper of ``fn`` that runs it with the references ``targets`` disabled."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with forbidden(fn, targets) as inner:
+            return inner(*args, **kwargs)
+
+    return wrapper

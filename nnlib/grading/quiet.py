@@ -1,0 +1,71 @@
+"""Run a student's function without letting it write to stderr.
+
+nbgrader gives zero to a test cell that writes anything to stderr, so a student's harmless
+numpy warning ("overflow encountered in exp") would cost points although the answer is
+right. Everything a test helper evaluates therefore runs inside :func:`quiet`, which
+
+- silences numpy floating-point warnings (``np.errstate(all="ignore")``),
+- silences Python warnings (``warnings.simplefilter("ignore")``), and
+- captures whatever is printed to ``sys.stderr`` during the call.
+
+A wrong answer still fails: the helpers raise ``AssertionError``, whose traceback is the
+cell's error output, which is how nbgrader records a failed test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+
+import numpy as np
+
+
+class ForbiddenCall(AssertionError):
+    """Raised when an answer calls the nnlib reference of the very thing it must write."""
+
+
+@contextlib.contextmanager
+def quiet():
+    """Context manager: no numpy warnings, no Python warnings, stderr captured.
+
+    Yields the ``io.StringIO`` that received anything written to ``sys.stderr``.
+    """
+    captured = io.StringIO()
+    with (
+        np.errstate(all="ignore"),
+        warnings.catch_warnings(),
+        contextlib.redirect_stderr(captured),
+    ):
+        warnings.simplefilter("ignore")
+        yield captured
+
+
+def call(fn, *args, name: str | None = None, **kwargs):
+    """Return ``fn(*args, **kwargs)`` computed quietly; any failure becomes an AssertionError.
+
+    ``name`` is how the message refers to the function (default: its ``__name__``).
+    ``NotImplementedError`` means the exercise is not done yet and is reported as such.
+    """
+    with quiet():
+        return invoke(fn, args, kwargs, name)
+
+
+def invoke(fn, args=(), kwargs=None, name: str | None = None):
+    """``fn(*args, **kwargs)`` with exceptions turned into teaching AssertionErrors (not quiet)."""
+    label = name or getattr(fn, "__name__", "your function")
+    if not callable(fn):
+        raise AssertionError(f"{label} should be a function, but it is {type(fn).__name__}")
+    try:
+        return fn(*args, **(kwargs or {}))
+    except AssertionError:
+        raise  # a forbidden call, or the student's own assert: its message says it all
+    except NotImplementedError:
+        raise AssertionError(
+            f"{label} is not written yet: replace `raise NotImplementedError()` with your code"
+        ) from None
+    except Exception as err:  # the student's code crashed: say which error, keep the trace
+        raise AssertionError(
+            f"calling {label} raised {type(err).__name__}: {err}\n"
+            "(the traceback above shows the line in your code)"
+        ) from err

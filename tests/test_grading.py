@@ -1,0 +1,305 @@
+"""nnlib.grading: the helpers every notebook test cell uses."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import nnlib.activations
+from nnlib.grading import fresh
+
+G = fresh()
+A = G.ref.activations
+Z = np.linspace(-4.0, 4.0, 9)
+
+
+def fails(fn, *args, **kwargs) -> str:
+    """Run a check that must fail; return its message."""
+    with pytest.raises(AssertionError) as info:
+        fn(*args, **kwargs)
+    return str(info.value)
+
+
+def stable_sigmoid(z):
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def noisy_sigmoid(z):
+    """Right values, but warns on the way (both branches are evaluated)."""
+    warnings.warn("a harmless note from the student", UserWarning, stacklevel=1)
+    print("debug output on stderr", file=sys.stderr)
+    return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))
+
+
+# --- check_output / assert_close --------------------------------------------------------
+
+
+def test_right_answer_passes_and_returns_the_result():
+    out = G.check_output(stable_sigmoid, Z, expected=A.sigmoid(Z))
+    assert np.array_equal(out, stable_sigmoid(Z))
+
+
+def test_right_answer_with_warnings_passes_silently(capfd):
+    extreme = np.array([-1000.0, 0.0, 1000.0])
+    G.check_output(noisy_sigmoid, extreme, expected=A.sigmoid(extreme))
+    G.check_derivative(A.tanh_prime, np.tanh, extreme, reference_prime=A.tanh_prime)
+    captured = capfd.readouterr()
+    assert captured.err == ""
+
+
+def test_known_mistake_is_named():
+    msg = fails(
+        G.check_output,
+        lambda z: 1 / (1 + np.exp(z)),
+        Z,
+        expected=A.sigmoid(Z),
+        name="sigmoid(z)",
+        mistakes={"the minus sign is missing": lambda z: 1 / (1 + np.exp(z))},
+    )
+    assert "sigmoid(z) is not right" in msg
+    assert "Likely mistake: the minus sign is missing" in msg
+    assert "largest error" in msg and "expected" in msg and "received" in msg
+
+
+def test_wrong_axis_softmax_is_named():
+    logits = np.array([[1.0, 2.0, 3.0], [0.0, 0.5, -1.0]])
+
+    def by_columns(z):
+        e = np.exp(z)
+        return e / e.sum(axis=0, keepdims=True)
+
+    msg = fails(
+        G.check_output,
+        by_columns,
+        logits,
+        expected=A.softmax(logits),
+        mistakes={"normalised over the wrong axis (columns instead of rows)": by_columns},
+    )
+    assert "wrong axis (columns instead of rows)" in msg
+
+
+def test_generic_mistakes():
+    M = np.arange(1.0, 10.0).reshape(3, 3)
+    assert "transposed" in fails(G.assert_close, M.T, M)
+    assert "transposed" in fails(G.assert_close, M[:2].T, M[:2])
+    assert "constant factor of 2" in fails(G.assert_close, 2 * M, M)
+    assert "sign is flipped" in fails(G.assert_close, -M, M)
+    assert "constant offset of 0.5" in fails(G.assert_close, M + 0.5, M)
+    assert "did you forget `return`" in fails(G.assert_close, None, M)
+    nan = M.copy()
+    nan[1, 2] = np.nan
+    assert "NaN or inf (1 entries, first at index (1, 2))" in fails(G.assert_close, nan, M)
+    assert "dtype int64" in fails(G.assert_close, M.astype(np.int64), M)
+    assert "dtype bool" in fails(G.assert_close, Z > 0, (Z > 0).astype(float))
+    assert "expected shape (3, 3), received shape (9,)" in fails(G.assert_close, M.ravel(), M)
+    assert "numpy array was expected" in fails(G.assert_close, [M], M)
+
+
+def test_shapes():
+    G.assert_shape(np.zeros((2, 3)), (2, 3))
+    assert "should have shape (3, 2)" in fails(G.assert_shape, np.zeros((2, 3)), (3, 2))
+
+
+def test_input_modified_in_place_fails():
+    def softmax_inplace(z):
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    logits = np.array([[1.0, 2.0], [3.0, 5.0]])
+    msg = fails(G.check_output, softmax_inplace, logits, expected=A.softmax(logits))
+    assert "changed its input arg0 in place" in msg
+
+
+def test_call_explains_unfinished_and_crashing_answers():
+    def todo(z):
+        raise NotImplementedError()
+
+    assert "todo is not written yet" in fails(G.call, todo, Z)
+    msg = fails(G.call, lambda z: z @ np.ones(3), Z, name="neuron")
+    assert "calling neuron raised ValueError" in msg
+
+
+# --- warnings where the exercise forbids them -------------------------------------------
+
+
+def test_check_no_warnings(capfd):
+    extreme = np.array([-1000.0, 1000.0])
+    G.check_no_warnings(stable_sigmoid, extreme)
+    msg = fails(
+        G.check_no_warnings, lambda z: 1 / (1 + np.exp(-z)), extreme, name="sigmoid", hint="H!"
+    )
+    assert "overflow encountered in exp" in msg and msg.endswith("H!")
+    assert "text on stderr" in fails(G.check_no_warnings, noisy_sigmoid, extreme)
+    assert capfd.readouterr().err == ""
+
+
+# --- derivatives and backward passes ----------------------------------------------------
+
+
+def test_check_derivative():
+    G.check_derivative(A.sigmoid_prime, stable_sigmoid, Z, reference_prime=A.sigmoid_prime)
+
+    def double(z):
+        return 2 * A.sigmoid_prime(z)
+
+    msg = fails(G.check_derivative, double, stable_sigmoid, Z, reference_prime=A.sigmoid_prime)
+    assert "constant factor of 2" in msg
+    msg = fails(G.check_derivative, double, stable_sigmoid, Z)  # numerical check alone
+    assert "central differences of your own stable_sigmoid(z)" in msg
+
+
+def test_check_derivative_of_own_wrong_forward():
+    """A correct sigma' next to a wrong forward: right vs reference, not vs own forward."""
+
+    def wrong_forward(z):
+        return 1 / (1 + np.exp(z))
+
+    G.check_derivative(A.sigmoid_prime, wrong_forward, Z, A.sigmoid_prime, numerical=False)
+    msg = fails(G.check_derivative, A.sigmoid_prime, wrong_forward, Z)
+    assert "sign is flipped" in msg
+
+
+def dense_forward(x, W, b):
+    return x @ W.T + b
+
+
+def dense_backward(dout, x, W, b):
+    return dout @ W, dout.T @ x, dout.sum(axis=0)
+
+
+def test_check_backward():
+    rng = np.random.default_rng(1)
+    x, W, b = rng.standard_normal((4, 3)), rng.standard_normal((2, 3)), rng.standard_normal(2)
+    names = ("x", "W", "b")
+    G.check_backward(dense_forward, dense_backward, x, W, b, names=names, reference=dense_backward)
+
+    def no_transpose(dout, x, W, b):
+        return dout @ W, x.T @ dout, dout.sum(axis=0)
+
+    msg = fails(
+        G.check_backward,
+        dense_forward,
+        no_transpose,
+        x,
+        W,
+        b,
+        names=names,
+        mistakes={"dW is transposed: use dout.T @ x": no_transpose},
+    )
+    assert "gradient w.r.t. W" in msg and "dW is transposed" in msg
+
+    def mean_db(dout, x, W, b):
+        return dout @ W, dout.T @ x, dout.mean(axis=0)
+
+    msg = fails(G.check_backward, dense_forward, mean_db, x, W, b, names=names, reference=None)
+    assert "gradient w.r.t. b" in msg and "factor of 0.25" in msg
+    # only the gradient w.r.t. x
+    G.check_backward(dense_forward, lambda d, x, W, b: d @ W, x, W, b, wrt=(0,))
+
+
+def test_check_backward_rejects_mutation():
+    def mutating(dout, x):
+        dout *= 1.0 - np.tanh(x) ** 2
+        return dout
+
+    x = np.linspace(-1, 1, 6).reshape(2, 3)
+    assert "changed its input dout in place" in fails(G.check_backward, np.tanh, mutating, x)
+
+
+# --- honest grading ---------------------------------------------------------------------
+
+MSG = "calling nnlib.activations.sigmoid earns no points"
+
+
+def delegation_forms():
+    import nnlib.activations as acts
+    from nnlib.activations import sigmoid as s
+
+    def via_module(z):
+        return nnlib.activations.sigmoid(z)
+
+    def via_alias(z):
+        return acts.sigmoid(z)
+
+    def via_from_import(z):
+        return s(z)
+
+    def via_default(z, f=nnlib.activations.sigmoid):
+        return f(z)
+
+    def via_dict(z):
+        return nnlib.activations.ELEMENTWISE["sigmoid"][0](z)
+
+    def via_fresh_copy(z):
+        return G.ref.activations.sigmoid(z)
+
+    return {
+        "module attribute": via_module,
+        "import as": via_alias,
+        "from import as": via_from_import,
+        "closure": lambda z: s(z),
+        "default argument": via_default,
+        "dict": via_dict,
+        "partial": functools.partial(nnlib.activations.sigmoid),
+        "the reference itself": nnlib.activations.sigmoid,
+        "fresh copy": via_fresh_copy,
+    }
+
+
+@pytest.mark.parametrize("form", list(delegation_forms()))
+def test_forbid_catches_delegation(form):
+    fn = delegation_forms()[form]
+    msg = fails(G.check_output, fn, Z, expected=A.sigmoid(Z), forbid="nnlib.activations.sigmoid")
+    assert MSG in msg
+    assert "write sigmoid yourself" in msg
+    # restored afterwards
+    assert np.allclose(fn(Z), A.sigmoid(Z))
+    assert np.allclose(nnlib.activations.sigmoid(Z), A.sigmoid(Z))
+
+
+def test_forbid_lets_honest_answers_through():
+    G.check_output(stable_sigmoid, Z, expected=A.sigmoid(Z), forbid="nnlib.activations.sigmoid")
+    wrapped = G.forbid(nnlib.activations.sigmoid_prime, "nnlib.activations.sigmoid_prime")
+    assert "write sigmoid_prime yourself" in fails(wrapped, Z)
+    # the derivative may use the reference forward when only sigmoid_prime is forbidden
+    G.check_derivative(
+        lambda z: nnlib.activations.sigmoid(z) * (1 - nnlib.activations.sigmoid(z)),
+        stable_sigmoid,
+        Z,
+        reference_prime=A.sigmoid_prime,
+        forbid="nnlib.activations.sigmoid_prime",
+    )
+
+
+# --- fresh copies -----------------------------------------------------------------------
+
+
+def test_fresh_survives_rebinding(monkeypatch):
+    before = {k: v for k, v in sys.modules.items() if k.split(".")[0] == "nnlib"}
+    monkeypatch.setattr(np.testing, "assert_allclose", lambda *a, **k: None)
+    monkeypatch.setattr(nnlib.activations, "sigmoid", lambda z: np.zeros_like(z))
+    H = fresh()
+    assert H.ref.activations is not nnlib.activations
+    assert np.allclose(H.ref.activations.sigmoid(np.array([0.0])), 0.5)
+    assert "is not right" in fails(
+        H.check_output, nnlib.activations.sigmoid, Z, expected=H.ref.activations.sigmoid(Z)
+    )
+    # the fresh copies load their own dependencies and leave sys.modules as it was
+    assert H.ref.activations.as_float_array is H.ref._checks.as_float_array
+    after = {k: v for k, v in sys.modules.items() if k.split(".")[0] == "nnlib"}
+    assert after == before
+
+
+def test_fresh_survives_rebound_grading_helpers(monkeypatch):
+    import nnlib.grading.compare
+
+    monkeypatch.setattr(nnlib.grading.compare, "assert_close", lambda *a, **k: None)
+    monkeypatch.setattr(nnlib.grading, "check_output", lambda *a, **k: None)
+    H = fresh()
+    assert "is not right" in fails(H.check_output, np.tanh, Z, expected=A.sigmoid(Z))
