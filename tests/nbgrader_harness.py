@@ -1,0 +1,176 @@
+"""A throwaway nbgrader course for tests: release, perfect submissions, autograde.
+
+    course = Course(tmp_path, ["01_neuron"])
+    release = course.release("01_neuron")
+    solved = course.solved_submission("01_neuron")
+    wrong = with_cell(solved, "sigmoid", "def sigmoid(z):\\n    return z")
+    grades = course.autograde("01_neuron", {"good": solved, "bad": wrong, "empty": release})
+    grades["good"].score == grades["good"].max_score
+    grades["bad"].cells["test_sigmoid_values"]   # (score, max_score)
+    grades["bad"].output_text("test_sigmoid_values")  # the feedback the student sees
+
+Everything runs through `nncourse.nbgrader_run`, the code behind `nncourse release`, with
+the repository's own nbgrader_config.py, so the tests grade exactly as an instructor does.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from nncourse.nbgrader_run import (
+    CONFIG_FILE,
+    COPY_IGNORE,
+    RELEASE_DIR,
+    SOURCE_DIR,
+    notebook_scores,
+    run_nbgrader,
+    sqlite_url,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+BEGIN_SOLUTION, END_SOLUTION = "BEGIN SOLUTION", "END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+
+
+def source_folder(assignment: str) -> Path:
+    """solutions/<id>/ of the repository, or tests/fixtures/<id>/ for the test fixtures."""
+    for base in (REPO_ROOT / SOURCE_DIR, FIXTURES):
+        if (base / assignment / f"{assignment}.ipynb").is_file():
+            return base / assignment
+    raise FileNotFoundError(f"no {assignment}/{assignment}.ipynb in solutions/ or fixtures")
+
+
+def grade_id(cell) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def find_cell(nb, gid: str):
+    for cell in nb.cells:
+        if grade_id(cell) == gid:
+            return cell
+    known = [grade_id(c) for c in nb.cells if grade_id(c)]
+    raise KeyError(f"no cell with grade_id {gid!r}; the notebook has {known}")
+
+
+def with_cell(nb, grade_id: str, source: str):
+    """A copy of `nb` whose cell `grade_id` has the new `source` (a planted mistake)."""
+    nb = copy.deepcopy(nb)
+    find_cell(nb, grade_id).source = source
+    return nb
+
+
+def strip_markers(source: str) -> str:
+    """Solution code as a student would type it: marker lines and hidden tests removed."""
+    kept, hidden = [], False
+    for line in source.split("\n"):
+        if BEGIN_HIDDEN in line:
+            hidden = True
+        elif END_HIDDEN in line:
+            hidden = False
+        elif not hidden and BEGIN_SOLUTION not in line and END_SOLUTION not in line:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+@dataclass
+class Grade:
+    """One student's autograded notebook."""
+
+    score: float
+    max_score: float
+    cells: dict[str, tuple[float, float]]  # grade_id -> (score, max_score)
+    notebook: nbformat.NotebookNode  # the autograded notebook, with outputs
+    log: str = field(default="", repr=False)  # nbgrader's log of the whole run
+
+    def output_text(self, grade_id: str) -> str:
+        """All text and error output of that cell, ANSI colours removed."""
+        parts = []
+        for out in find_cell(self.notebook, grade_id).get("outputs", []):
+            kind = out.get("output_type")
+            if kind == "stream":
+                parts.append(out.get("text", ""))
+            elif kind == "error":
+                parts.append("\n".join(out.get("traceback", [])))
+                parts.append(f"{out.get('ename')}: {out.get('evalue')}")
+            elif kind in ("execute_result", "display_data"):
+                parts.append(out.get("data", {}).get("text/plain", ""))
+        return ANSI.sub("", "\n".join(parts))
+
+
+class Course:
+    """A throwaway nbgrader course in a temporary folder."""
+
+    def __init__(self, root: Path, assignments: list[str]):
+        self.root = Path(root).resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO_ROOT / CONFIG_FILE, self.root / CONFIG_FILE)
+        for a in assignments:
+            shutil.copytree(source_folder(a), self.root / SOURCE_DIR / a, ignore=COPY_IGNORE)
+        self.assignments = list(assignments)
+        self.db_url = sqlite_url(self.root / "gradebook.db")
+        self._released: dict[str, nbformat.NotebookNode] = {}
+        self.last_log = ""
+
+    def _run(self, args, **kwargs):
+        result = run_nbgrader(self.root, args, db_url=self.db_url, **kwargs)
+        self.last_log = result.output
+        return result
+
+    def source(self, assignment: str) -> nbformat.NotebookNode:
+        return nbformat.read(self.root / SOURCE_DIR / assignment / f"{assignment}.ipynb", 4)
+
+    def release(self, assignment: str) -> nbformat.NotebookNode:
+        """Run generate_assignment (once per course) and return the student notebook."""
+        if assignment not in self._released:
+            self._run(["generate_assignment", assignment, "--force"])
+            path = self.root / RELEASE_DIR / assignment / f"{assignment}.ipynb"
+            self._released[assignment] = nbformat.read(path, as_version=4)
+        return copy.deepcopy(self._released[assignment])
+
+    def solved_submission(self, assignment: str) -> nbformat.NotebookNode:
+        """The release with every answer cell filled in from the solution."""
+        nb = self.release(assignment)
+        solutions = {grade_id(c): c for c in self.source(assignment).cells if grade_id(c)}
+        for cell in nb.cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if meta.get("solution"):
+                cell.source = strip_markers(solutions[meta["grade_id"]].source)
+        return nb
+
+    def autograde(
+        self,
+        assignment: str,
+        submissions: dict[str, nbformat.NotebookNode],
+        extra_args: list[str] | tuple[str, ...] = (),
+        timeout: float | None = 1800,
+    ) -> dict[str, Grade]:
+        """Submit each notebook as student <id> and autograde them all in ONE nbgrader
+        run. `extra_args` are appended to the nbgrader command line (e.g. a shorter
+        --ExecutePreprocessor.timeout). Raises CourseError if nbgrader fails."""
+        self.release(assignment)  # the gradebook needs the assignment's source cells
+        submitted = self.root / "submitted"
+        # Only this batch is graded: earlier submissions of the assignment are dropped.
+        for old in submitted.glob(f"*/{assignment}"):
+            shutil.rmtree(old)
+        for student, nb in submissions.items():
+            folder = submitted / student / assignment
+            folder.mkdir(parents=True)
+            nbformat.write(nb, folder / f"{assignment}.ipynb")
+        result = self._run(["autograde", assignment, "--force", *extra_args], timeout=timeout)
+        grades = {}
+        for student in submissions:
+            path = self.root / "autograded" / student / assignment / f"{assignment}.ipynb"
+            score, max_score, cells = notebook_scores(self.db_url, assignment, assignment, student)
+            grades[student] = Grade(
+                score, max_score, cells, nbformat.read(path, as_version=4), result.output
+            )
+        return grades
