@@ -1,0 +1,435 @@
+"""Tests of nnlib.layers: gradient checks, naive references, exact small cases, errors."""
+
+import numpy as np
+import pytest
+
+from nnlib.gradcheck import check_layer, numerical_gradient, relative_error
+from nnlib.layers import (
+    ELU,
+    AvgPool2D,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    MaxPool2D,
+    ReLU,
+    Sigmoid,
+    Tanh,
+    avgpool_backward,
+    avgpool_forward,
+    conv2d_backward,
+    conv2d_forward,
+    conv_output_size,
+    dense_backward,
+    dense_forward,
+    dropout_backward,
+    dropout_forward,
+    maxpool_backward,
+    maxpool_forward,
+)
+
+TOL = 1e-7  # float64 central differences agree with a correct gradient to ~1e-9
+
+
+def assert_gradients_ok(layer, x, seed=0):
+    errors = check_layer(layer, x, np.random.default_rng(seed))
+    assert set(errors) == {"x", *layer.params}
+    for name, err in errors.items():
+        assert err < TOL, f"{layer!r}: gradient of {name} has relative error {err:.2e}"
+
+
+def fitting_size(rng, k, stride, padding, low=4, high=9):
+    """A random input length n >= k - 2 padding whose windows tile it exactly."""
+    while True:
+        n = int(rng.integers(low, high))
+        if n + 2 * padding >= k and (n + 2 * padding - k) % stride == 0:
+            return n
+
+
+def naive_conv(x, W, b, stride, padding):
+    """Reference convolution with explicit loops over samples, filters and pixels."""
+    n, c, h, w = x.shape
+    f, _, kh, kw = W.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    ho = (h + 2 * padding - kh) // stride + 1
+    wo = (w + 2 * padding - kw) // stride + 1
+    out = np.zeros((n, f, ho, wo))
+    for i in range(n):
+        for j in range(f):
+            for r in range(ho):
+                for q in range(wo):
+                    window = xp[i, :, r * stride : r * stride + kh, q * stride : q * stride + kw]
+                    out[i, j, r, q] = np.sum(window * W[j]) + b[j]
+    return out
+
+
+# ----- dense and activations -------------------------------------------------------------
+
+
+def test_dense_forward_matches_formula():
+    rng = np.random.default_rng(1)
+    layer = Dense(4, 3, rng=rng)
+    layer.params["b"][:] = rng.standard_normal(3)
+    x = rng.standard_normal((5, 4))
+    expected = x @ layer.params["W"].T + layer.params["b"]
+    np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-12)
+    assert layer.params["W"].shape == (3, 4) and layer.params["b"].shape == (3,)
+
+
+@pytest.mark.parametrize("init", ["he", "glorot", "lecun", "small_gaussian"])
+def test_dense_gradients(init):
+    rng = np.random.default_rng(2)
+    layer = Dense(5, 4, rng=rng, init=init)
+    layer.params["b"][:] = rng.standard_normal(4)
+    assert_gradients_ok(layer, rng.standard_normal((3, 5)))
+
+
+def test_dense_functional_matches_layer():
+    rng = np.random.default_rng(3)
+    layer = Dense(6, 2, rng=rng)
+    x = rng.standard_normal((4, 6))
+    dout = rng.standard_normal((4, 2))
+    out, cache = dense_forward(x, layer.params["W"], layer.params["b"])
+    dx, dW, db = dense_backward(dout, cache)
+    np.testing.assert_allclose(out, layer.forward(x))
+    np.testing.assert_allclose(dx, layer.backward(dout))
+    np.testing.assert_allclose(dW, layer.grads["W"])
+    np.testing.assert_allclose(db, layer.grads["b"])
+    np.testing.assert_allclose(dW, dout.T @ x)  # (BP4)
+    np.testing.assert_allclose(db, dout.sum(axis=0))  # (BP3)
+
+
+@pytest.mark.parametrize(
+    "layer", [ReLU(), Sigmoid(), Tanh(), LeakyReLU(0.1), ELU(0.7), Identity()], ids=repr
+)
+def test_activation_gradients(layer):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((4, 3, 5))
+    x[np.abs(x) < 1e-3] = 0.5  # keep away from the kink of ReLU-like functions
+    assert_gradients_ok(layer, x)
+
+
+def test_relu_backward_is_zero_where_input_not_positive():
+    layer = ReLU()
+    x = np.array([[-2.0, 0.0, 3.0]])
+    np.testing.assert_array_equal(layer.forward(x), [[0.0, 0.0, 3.0]])
+    np.testing.assert_array_equal(layer.backward(np.array([[5.0, 6.0, 7.0]])), [[0, 0, 7.0]])
+
+
+def test_sigmoid_layer_is_stable_on_extreme_inputs():
+    layer = Sigmoid()
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        out = layer.forward(np.array([[-1000.0, 0.0, 1000.0]]))
+        dx = layer.backward(np.ones((1, 3)))
+    np.testing.assert_allclose(out, [[0.0, 0.5, 1.0]])
+    np.testing.assert_allclose(dx, [[0.0, 0.25, 0.0]])
+
+
+# ----- convolution -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("padding", [0, 1, 2])
+@pytest.mark.parametrize("c_in", [1, 2, 3])
+def test_conv_gradients_and_naive_reference(stride, padding, c_in):
+    rng = np.random.default_rng(100 * stride + 10 * padding + c_in)
+    kh, kw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    h = fitting_size(rng, kh, stride, padding)
+    w = fitting_size(rng, kw, stride, padding)
+    layer = Conv2D(c_in, 2, (kh, kw), stride=stride, padding=padding, rng=rng)
+    layer.params["b"][:] = rng.standard_normal(2)
+    x = rng.standard_normal((2, c_in, h, w))
+    expected = naive_conv(x, layer.params["W"], layer.params["b"], stride, padding)
+    np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-10, atol=1e-12)
+    assert_gradients_ok(layer, x)
+
+
+def test_conv_non_square_input_and_kernel():
+    rng = np.random.default_rng(5)
+    layer = Conv2D(2, 3, (2, 3), stride=1, padding=1, rng=rng)
+    x = rng.standard_normal((2, 2, 4, 7))
+    out = layer.forward(x)
+    assert out.shape == (2, 3, 5, 7)
+    np.testing.assert_allclose(out, naive_conv(x, layer.params["W"], layer.params["b"], 1, 1))
+    assert_gradients_ok(layer, x)
+
+
+def test_conv_is_cross_correlation_on_a_worked_case():
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    W = np.array([[[[1.0, 0.0], [0.0, -1.0]]]])  # x[r, c] - x[r + 1, c + 1] = -5 everywhere
+    out, _ = conv2d_forward(x, W, np.array([2.0]))
+    np.testing.assert_array_equal(out, np.full((1, 1, 3, 3), -3.0))
+
+
+def test_conv_functional_matches_layer():
+    rng = np.random.default_rng(6)
+    layer = Conv2D(2, 3, 3, stride=2, padding=1, rng=rng)
+    x = rng.standard_normal((3, 2, 5, 7))
+    out, cache = conv2d_forward(x, layer.params["W"], layer.params["b"], stride=2, padding=1)
+    np.testing.assert_allclose(out, layer.forward(x))
+    dout = rng.standard_normal(out.shape)
+    dx, dW, db = conv2d_backward(dout, cache)
+    np.testing.assert_allclose(dx, layer.backward(dout))
+    np.testing.assert_allclose(dW, layer.grads["W"])
+    np.testing.assert_allclose(db, layer.grads["b"])
+
+
+def test_conv_stacked_layers_gradients():
+    """A conv fed by a conv receives the channel-first views the first one returns."""
+    rng = np.random.default_rng(7)
+    first = Conv2D(2, 3, 3, padding=1, rng=rng)
+    second = Conv2D(3, 2, 2, stride=2, rng=rng)
+    x = rng.standard_normal((2, 2, 6, 4))
+    a = first.forward(x)
+    assert_gradients_ok(second, a)
+    np.testing.assert_allclose(
+        second.forward(a),
+        naive_conv(np.ascontiguousarray(a), second.params["W"], second.params["b"], 2, 0),
+    )
+
+
+def test_conv_without_input_grad_still_computes_parameter_grads():
+    rng = np.random.default_rng(8)
+    layer = Conv2D(1, 2, 3, rng=rng)
+    x = rng.standard_normal((2, 1, 5, 5))
+    dout = rng.standard_normal((2, 2, 3, 3))
+    layer.forward(x)
+    layer.backward(dout)
+    dW = layer.grads["W"].copy()
+    layer.needs_input_grad = False
+    layer.forward(x)
+    assert layer.backward(dout) is None
+    np.testing.assert_allclose(layer.grads["W"], dW)
+
+
+@pytest.mark.parametrize(
+    "n, k, s, p, expected", [(28, 5, 1, 0, 24), (7, 3, 2, 1, 4), (5, 5, 1, 2, 5), (6, 2, 2, 0, 3)]
+)
+def test_conv_output_size(n, k, s, p, expected):
+    assert conv_output_size(n, k, s, p) == expected
+
+
+@pytest.mark.parametrize("n, k, s, p", [(6, 3, 2, 0), (3, 5, 1, 0), (5, 2, 0, 0), (5, 3, 1, -1)])
+def test_conv_output_size_rejects_sizes_that_do_not_fit(n, k, s, p):
+    with pytest.raises(ValueError):
+        conv_output_size(n, k, s, p)
+
+
+def test_conv_rejects_input_that_does_not_fit():
+    layer = Conv2D(1, 1, 3, stride=2, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="not an integer"):
+        layer.forward(np.zeros((1, 1, 6, 6)))
+
+
+# ----- pooling ---------------------------------------------------------------------------
+
+
+def test_maxpool_exact_small_case():
+    x = np.array([[1.0, 2.0, 5.0, 0.0], [3.0, 4.0, 1.0, 1.0], [0.0, -1.0, 2.0, 2.0],
+                  [-2.0, -3.0, 7.0, 1.0]]).reshape(1, 1, 4, 4)  # fmt: skip
+    out, cache = maxpool_forward(x, 2)
+    np.testing.assert_array_equal(out, [[[[4.0, 5.0], [0.0, 7.0]]]])
+    dx = maxpool_backward(np.array([[[[10.0, 20.0], [30.0, 40.0]]]]), cache)
+    expected = np.zeros((4, 4))
+    expected[1, 1], expected[0, 2], expected[2, 0], expected[3, 2] = 10, 20, 30, 40
+    np.testing.assert_array_equal(dx[0, 0], expected)
+
+
+def test_maxpool_ties_route_gradient_to_first_maximum_only():
+    x = np.zeros((1, 1, 2, 4))
+    x[0, 0, :, 2:] = 3.0  # the second window: all four inputs tie
+    layer = MaxPool2D(2)
+    layer.forward(x)
+    dx = layer.backward(np.array([[[[1.0, 2.0]]]]))
+    np.testing.assert_array_equal(dx[0, 0], [[1.0, 0.0, 2.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+
+
+def test_maxpool_overlapping_windows_exact_case():
+    x = np.array([[1.0, 5.0, 2.0], [0.0, 3.0, 4.0], [6.0, 1.0, 0.0]]).reshape(1, 1, 3, 3)
+    out, cache = maxpool_forward(x, 2, stride=1)
+    np.testing.assert_array_equal(out[0, 0], [[5.0, 5.0], [6.0, 4.0]])
+    dx = maxpool_backward(np.ones((1, 1, 2, 2)), cache)
+    # 5 is the maximum of two windows: it receives both gradients
+    np.testing.assert_array_equal(dx[0, 0], [[0, 2.0, 0], [0, 0, 1.0], [1.0, 0, 0]])
+
+
+def test_avgpool_exact_small_case():
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    out, cache = avgpool_forward(x, 2)
+    np.testing.assert_array_equal(out[0, 0], [[2.5, 4.5], [10.5, 12.5]])
+    dx = avgpool_backward(np.array([[[[4.0, 8.0], [-4.0, 0.0]]]]), cache)
+    np.testing.assert_array_equal(
+        dx[0, 0], [[1, 1, 2, 2], [1, 1, 2, 2], [-1, -1, 0, 0], [-1, -1, 0, 0]]
+    )
+
+
+@pytest.mark.parametrize("cls", [MaxPool2D, AvgPool2D])
+@pytest.mark.parametrize("size, stride", [(2, None), (2, 1), (3, 2), ((2, 3), None), (2, 3)])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_pool_gradients(cls, size, stride, channels):
+    rng = np.random.default_rng(9 + channels)
+    kh, kw = (size, size) if np.ndim(size) == 0 else size
+    sh, sw = (kh, kw) if stride is None else (stride, stride)
+    h, w = fitting_size(rng, kh, sh, 0), fitting_size(rng, kw, sw, 0)
+    layer = cls(size, stride)
+    x = rng.standard_normal((2, channels, h, w))  # distinct values: no ties
+    assert_gradients_ok(layer, x)
+
+
+def test_pool_stride_defaults_to_size_and_rejects_misfit():
+    assert MaxPool2D(3).stride == (3, 3)
+    with pytest.raises(ValueError, match="not an integer"):
+        MaxPool2D(2).forward(np.zeros((1, 1, 5, 4)))
+
+
+# ----- flatten ---------------------------------------------------------------------------
+
+
+def test_flatten_round_trip():
+    rng = np.random.default_rng(10)
+    layer = Flatten()
+    x = rng.standard_normal((3, 2, 4, 5))
+    out = layer.forward(x)
+    np.testing.assert_array_equal(out, x.reshape(3, 40))
+    dout = rng.standard_normal((3, 40))
+    np.testing.assert_array_equal(layer.backward(dout), dout.reshape(3, 2, 4, 5))
+
+
+# ----- dropout ---------------------------------------------------------------------------
+
+
+def test_dropout_mask_statistics_and_scaling():
+    p = 0.3
+    x = np.ones((400, 250))
+    out, mask = dropout_forward(x, p, np.random.default_rng(11), train=True)
+    kept = mask != 0
+    assert abs(kept.mean() - (1 - p)) < 0.01  # 100,000 draws: std of the mean ~0.0015
+    np.testing.assert_allclose(mask[kept], 1.0 / (1.0 - p))
+    np.testing.assert_allclose(out, x * mask)
+    assert abs(out.mean() - 1.0) < 0.02  # inverted dropout keeps the expectation
+
+
+def test_dropout_is_identity_at_test_time_and_for_p_zero():
+    x = np.random.default_rng(12).standard_normal((4, 5))
+    layer = Dropout(0.5, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(layer.forward(x, train=False), x)
+    np.testing.assert_array_equal(layer.backward(np.ones((4, 5))), np.ones((4, 5)))
+    out, mask = dropout_forward(x, 0.0, np.random.default_rng(0), train=True)
+    assert mask is None
+    np.testing.assert_array_equal(out, x)
+
+
+def test_dropout_same_seed_same_mask():
+    x = np.ones((6, 7))
+    _, m1 = dropout_forward(x, 0.5, np.random.default_rng(13), train=True)
+    _, m2 = dropout_forward(x, 0.5, np.random.default_rng(13), train=True)
+    _, m3 = dropout_forward(x, 0.5, np.random.default_rng(14), train=True)
+    np.testing.assert_array_equal(m1, m2)
+    assert not np.array_equal(m1, m3)
+
+
+def test_dropout_backward_uses_the_mask():
+    rng = np.random.default_rng(15)
+    layer = Dropout(0.4, rng=rng)
+    x = rng.standard_normal((5, 8))
+    out = layer.forward(x, train=True)
+    mask = layer.cache
+    dout = rng.standard_normal((5, 8))
+    dx = layer.backward(dout)
+    np.testing.assert_allclose(dx, dout * mask)
+    np.testing.assert_array_equal(dx == 0, out == 0)
+    np.testing.assert_allclose(dropout_backward(dout, mask), dx)
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.0, 1.5])
+def test_dropout_rejects_bad_probability(p):
+    with pytest.raises(ValueError, match="0 <= p < 1"):
+        Dropout(p, rng=np.random.default_rng(0))
+
+
+# ----- properties shared by all layers ---------------------------------------------------
+
+
+def make_layers():
+    rng = np.random.default_rng(16)
+    return [
+        (Dense(6, 4, rng=rng), (3, 6)),
+        (ReLU(), (3, 6)),
+        (Sigmoid(), (3, 6)),
+        (Conv2D(2, 3, 3, padding=1, rng=rng), (2, 2, 5, 4)),
+        (MaxPool2D(2), (2, 3, 4, 6)),
+        (AvgPool2D(2), (2, 3, 4, 6)),
+        (Flatten(), (2, 3, 4, 5)),
+        (Dropout(0.5, rng=rng), (3, 6)),
+    ]
+
+
+@pytest.mark.parametrize("layer, shape", make_layers(), ids=lambda v: repr(v))
+def test_backward_does_not_mutate_dout(layer, shape):
+    rng = np.random.default_rng(17)
+    out = layer.forward(rng.standard_normal(shape), train=True)
+    dout = rng.standard_normal(out.shape)
+    before = dout.copy()
+    layer.backward(dout)
+    np.testing.assert_array_equal(dout, before)
+
+
+@pytest.mark.parametrize("layer, shape", make_layers(), ids=lambda v: repr(v))
+def test_backward_rejects_wrong_dout_shape_naming_both(layer, shape):
+    out = layer.forward(np.ones(shape))
+    wrong = (out.shape[0] + 1, *out.shape[1:])
+    with pytest.raises(ValueError) as info:
+        layer.backward(np.ones(wrong))
+    assert str(out.shape) in str(info.value) and str(wrong) in str(info.value)
+
+
+@pytest.mark.parametrize("layer, shape", make_layers(), ids=lambda v: repr(v))
+def test_layers_preserve_float32(layer, shape):
+    layer.astype(np.float32)
+    out = layer.forward(np.ones(shape, dtype=np.float32), train=True)
+    assert out.dtype == np.float32
+    dx = layer.backward(np.ones(out.shape, dtype=np.float32))
+    assert dx.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in layer.grads.values())
+
+
+@pytest.mark.parametrize(
+    "layer, x_shape, expected",
+    [
+        (Dense(4, 2, rng=np.random.default_rng(0)), (3, 5), "(batch, 4)"),
+        (Dense(4, 2, rng=np.random.default_rng(0)), (3, 1, 2, 2), "Flatten"),
+        (Conv2D(3, 2, 3, rng=np.random.default_rng(0)), (2, 1, 5, 5), "(batch, 3, height"),
+        (Conv2D(3, 2, 3, rng=np.random.default_rng(0)), (3, 5, 5), "(batch, channels"),
+        (MaxPool2D(2), (2, 4, 4), "(batch, channels"),
+    ],
+)
+def test_forward_rejects_wrong_input_shape_naming_both(layer, x_shape, expected):
+    with pytest.raises(ValueError) as info:
+        layer.forward(np.ones(x_shape))
+    assert expected in str(info.value) and str(x_shape) in str(info.value)
+
+
+def test_backward_before_forward_is_an_error():
+    with pytest.raises(RuntimeError, match="before forward"):
+        ReLU().backward(np.ones((2, 2)))
+
+
+def test_layer_gradient_matches_numerical_gradient_of_a_cost():
+    """The numerical gradient of sum(out * dout) w.r.t. W, via nnlib.gradcheck directly."""
+    rng = np.random.default_rng(18)
+    layer = Dense(3, 2, rng=rng)
+    x = rng.standard_normal((4, 3))
+    dout = rng.standard_normal((4, 2))
+    layer.forward(x)
+    layer.backward(dout)
+    W0 = layer.params["W"]
+
+    def cost(W):
+        layer.params["W"] = W
+        return float(np.sum(layer.forward(x) * dout))
+
+    numeric = numerical_gradient(cost, W0)
+    layer.params["W"] = W0
+    assert relative_error(layer.grads["W"], numeric) < TOL
