@@ -303,3 +303,17 @@ def test_fresh_survives_rebound_grading_helpers(monkeypatch):
     monkeypatch.setattr(nnlib.grading, "check_output", lambda *a, **k: None)
     H = fresh()
     assert "is not right" in fails(H.check_output, np.tanh, Z, expected=A.sigmoid(Z))
+
+
+def test_forbid_several_targets_at_once():
+    logits = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    targets = ("nnlib.activations.softmax", "nnlib.activations.log_softmax")
+
+    def via_log_softmax(Z):
+        return np.exp(nnlib.activations.log_softmax(Z))
+
+    msg = fails(
+        G.check_output, via_log_softmax, logits, expected=A.softmax(logits), forbid=targets
+    )
+    assert "calling nnlib.activations.log_softmax earns no points" in msg
+    G.check_output(lambda Z: A.sigmoid(Z) * 0 + A.softmax(Z), logits, expected=A.softmax(logits))

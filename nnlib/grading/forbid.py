@@ -54,16 +54,22 @@ def _origin(module_name: str) -> str:
     return os.path.realpath(spec.origin)
 
 
-def _matching_functions(origin: str, qualname: str) -> list[types.FunctionType]:
+def _matching_functions(wanted: dict) -> list[tuple[types.FunctionType, str]]:
+    """(function, target) for every live function whose (file, qualname) is in ``wanted``.
+
+    ``wanted`` maps (realpath of source file, qualified name) -> target; one pass over
+    ``gc.get_objects()`` serves all targets.
+    """
+    names = {qualname for _, qualname in wanted}
     found = []
     for obj in gc.get_objects():
         if type(obj) is types.FunctionType:
             code = obj.__code__
-            if (
-                getattr(code, "co_qualname", code.co_name) == qualname
-                and os.path.realpath(code.co_filename) == origin
-            ):
-                found.append(obj)
+            qualname = getattr(code, "co_qualname", code.co_name)
+            if qualname in names:
+                key = (os.path.realpath(code.co_filename), qualname)
+                if key in wanted:
+                    found.append((obj, wanted[key]))
     return found
 
 
@@ -82,14 +88,16 @@ def forbidden(fn, targets=()):
     """
     swapped: list[tuple[types.FunctionType, types.CodeType]] = []
     try:
+        wanted = {}
         for target in _as_targets(targets):
             module_name, _, qualname = target.rpartition(".")
-            stub = _stub_code(_message(target))
-            for func in _matching_functions(_origin(module_name), qualname):
-                if func.__code__.co_freevars:  # cannot swap a closure's code; none in nnlib
-                    continue
-                swapped.append((func, func.__code__))
-                func.__code__ = stub
+            wanted[(_origin(module_name), qualname)] = target
+        stubs = {target: _stub_code(_message(target)) for target in wanted.values()}
+        for func, target in _matching_functions(wanted) if wanted else ():
+            if func.__code__.co_freevars:  # cannot swap a closure's code; none in nnlib
+                continue
+            swapped.append((func, func.__code__))
+            func.__code__ = stubs[target]
         yield fn
     finally:
         for func, code in reversed(swapped):
