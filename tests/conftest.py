@@ -1,8 +1,20 @@
-"""Shared pytest set-up: tests/ on sys.path so `import nbgrader_harness` works."""
+"""Shared pytest set-up: tests/ on sys.path (so `import nbgrader_harness` works) and a
+session-wide throwaway nbgrader course."""
 
 import sys
 from pathlib import Path
 
+import pytest
+
 TESTS = Path(__file__).resolve().parent
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
+
+from nbgrader_harness import Course, known_solutions  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def course(tmp_path_factory) -> Course:
+    """One throwaway nbgrader course holding every notebook of solutions/ (each released
+    on first use), shared by all tests of a pytest worker."""
+    return Course(tmp_path_factory.mktemp("nbgrader-course"), known_solutions())

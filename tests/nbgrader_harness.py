@@ -28,6 +28,7 @@ from nncourse.nbgrader_run import (
     COPY_IGNORE,
     RELEASE_DIR,
     SOURCE_DIR,
+    known_assignments,
     notebook_scores,
     run_nbgrader,
     sqlite_url,
@@ -39,6 +40,12 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 BEGIN_SOLUTION, END_SOLUTION = "BEGIN SOLUTION", "END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+
+
+def known_solutions() -> list[str]:
+    """Ids of the notebooks in the repository's solutions/ (every generic test covers
+    each of them)."""
+    return known_assignments(REPO_ROOT)
 
 
 def source_folder(assignment: str) -> Path:
@@ -174,3 +181,11 @@ class Course:
                 score, max_score, cells, nbformat.read(path, as_version=4), result.output
             )
         return grades
+
+    def feedback(self, assignment: str) -> dict[str, str]:
+        """Run generate_feedback for everything autograded; student id -> feedback HTML."""
+        self._run(["generate_feedback", assignment, "--force"])
+        return {
+            html.parent.parent.name: html.read_text(encoding="utf-8")
+            for html in (self.root / "feedback").glob(f"*/{assignment}/{assignment}.html")
+        }
