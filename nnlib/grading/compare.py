@@ -26,6 +26,7 @@ ATOL = 1e-9
 
 def assert_shape(received, shape: tuple, name: str = "result", floats: bool = True) -> None:
     """Fail unless ``received`` is a numeric array of exactly ``shape`` (floats if ``floats``)."""
+    __tracebackhide__ = True  # IPython hides this frame: the student sees the message
     raw = _as_numeric(received, name)
     if raw.shape != tuple(shape):
         raise AssertionError(
@@ -77,6 +78,7 @@ def assert_close(
     message. ``inputs`` (label -> array) are shown in the message. With ``check_dtype`` a
     boolean or integer result fails when a float result is expected.
     """
+    __tracebackhide__ = True  # IPython hides this frame: the student sees the message
     raw = _as_numeric(received, name)
     with quiet():
         mistakes = {d: (c() if callable(c) else c) for d, c in (mistakes or {}).items()}
@@ -129,6 +131,7 @@ def check_output(
     ``forbid``: dotted names of nnlib references disabled during the call.
     The call must also leave its input arrays unchanged.
     """
+    __tracebackhide__ = True  # IPython hides this frame: the student sees the message
     names = arg_names or tuple(f"arg{i}" for i in range(len(args)))
     label = name or f"{getattr(fn, '__name__', 'f')}({', '.join(names)})"
     before = [np.array(a, copy=True) if isinstance(a, np.ndarray) else None for a in args]
@@ -164,6 +167,7 @@ def check_no_warnings(fn, *args, name: str | None = None, hint: str = "", forbid
     Use it only where the exercise itself asks for a warning-free computation (a stable
     sigmoid); elsewhere a harmless warning must not cost points. Nothing is printed.
     """
+    __tracebackhide__ = True  # IPython hides this frame: the student sees the message
     label = name or getattr(fn, "__name__", "your function")
     buf = io.StringIO()
     with (

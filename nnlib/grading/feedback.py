@@ -16,20 +16,16 @@ N_SHOWN = 6
 
 
 def fmt(x) -> str:
-    """Short text for an array: shape and the first few values."""
+    """Short one-line text for an array: shape, dtype and its values (a few if large)."""
     arr = np.asarray(x)
     if arr.ndim == 0:
         return f"{arr.item()!r}" if arr.dtype.kind not in "fc" else f"{float(arr):.6g}"
-    flat = arr.ravel()
-    shown = ", ".join(_num(v) for v in flat[:N_SHOWN])
-    more = ", ..." if flat.size > N_SHOWN else ""
-    return f"shape {arr.shape}, dtype {arr.dtype}, values [{shown}{more}]"
-
-
-def _num(v) -> str:
-    if isinstance(v, (bool, np.bool_)):
-        return str(bool(v))
-    return f"{v:.6g}" if np.isscalar(v) and np.issubdtype(type(v), np.number) else repr(v)
+    with np.printoptions(precision=6, threshold=N_SHOWN * 2, edgeitems=N_SHOWN // 2):
+        text = " ".join(np.array2string(arr, separator=", ", max_line_width=10_000).split())
+        if len(text) > 160:  # too big to read at a glance: the first few values in order
+            first = np.array2string(arr.ravel()[:N_SHOWN], separator=", ")
+            text = f"first values {' '.join(first.split())[:-1]}, ...]"
+    return f"shape {arr.shape}, dtype {arr.dtype}: {text}"
 
 
 def close(a, b, rtol: float, atol: float) -> np.ndarray:
@@ -61,7 +57,7 @@ def worst(received: np.ndarray, expected: np.ndarray) -> str:
     with np.errstate(all="ignore"):
         err = np.abs(received - expected)
     err = np.where(np.isnan(err), np.inf, err)
-    idx = np.unravel_index(int(np.argmax(err)), err.shape) if err.size else ()
+    idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(err)), err.shape))
     where = idx if len(idx) != 1 else idx[0]
     return (
         f"largest error {float(err[idx]):.3g} at index {where}: "

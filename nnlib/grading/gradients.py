@@ -70,6 +70,7 @@ def check_derivative(
     numerical: also require ``g_prime(z)`` to match central differences of ``g`` itself.
     forbid: nnlib references disabled while the student's functions run.
     """
+    __tracebackhide__ = True  # IPython hides this frame: the student sees the message
     z = np.array(z, dtype=np.float64)
     label = name or f"{getattr(g_prime, '__name__', 'derivative')}(z)"
     with forbidden(g_prime, forbid):
@@ -127,6 +128,7 @@ def check_backward(
         structure as backward (a known-wrong answer that the message then names).
     Returns the list of the student's gradients. Neither inputs nor dout may be modified.
     """
+    __tracebackhide__ = True  # IPython hides this frame: the student sees the message
     xs = [np.array(x, dtype=np.float64) for x in inputs]
     names = tuple(names or (f"input{i}" for i in range(len(xs))))
     wrt = tuple(range(len(xs)) if wrt is None else wrt)

@@ -47,12 +47,14 @@ def call(fn, *args, name: str | None = None, **kwargs):
     ``name`` is how the message refers to the function (default: its ``__name__``).
     ``NotImplementedError`` means the exercise is not done yet and is reported as such.
     """
+    __tracebackhide__ = True  # IPython hides this frame: the student sees the message
     with quiet():
         return invoke(fn, args, kwargs, name)
 
 
 def invoke(fn, args=(), kwargs=None, name: str | None = None):
     """``fn(*args, **kwargs)`` with exceptions turned into teaching AssertionErrors (not quiet)."""
+    __tracebackhide__ = True  # IPython hides this frame: the student sees the message
     label = name or getattr(fn, "__name__", "your function")
     if not callable(fn):
         raise AssertionError(f"{label} should be a function, but it is {type(fn).__name__}")
