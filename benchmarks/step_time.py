@@ -7,7 +7,8 @@ Two models, the same architecture in both libraries, float32:
 
 PyTorch is timed only when it can be imported (it is never a dependency of nnlib). Both are
 pinned to one thread. Steps of the two libraries are timed in alternating rounds so that
-background load hurts both alike; the figure reported is the fastest round's mean step.
+background load hurts both alike; the figures reported are the fastest round's mean step,
+in wall-clock time and in CPU time of the process.
 
     python benchmarks/step_time.py [--rounds 7] [--json benchmarks/results/step_time.json]
 """
@@ -101,15 +102,21 @@ def torch_runner(model, xs, ys):
 
 
 def time_rounds(runners, steps, rounds):
-    """Alternate the runners round by round; return name -> list of seconds per step."""
+    """Alternate the runners round by round.
+
+    Returns name -> (wall seconds per step, CPU seconds per step), one entry per round. CPU
+    time (time.process_time) does not count the time the process waits for a core, so it
+    is the steadier figure on a busy machine.
+    """
     for run in runners.values():
         run(max(steps // 5, 5))  # warm up: allocate buffers, fill caches
-    times = {name: [] for name in runners}
+    times = {name: ([], []) for name in runners}
     for _ in range(rounds):
         for name, run in runners.items():
-            t0 = time.perf_counter()
+            w0, c0 = time.perf_counter(), time.process_time()
             run(steps)
-            times[name].append((time.perf_counter() - t0) / steps)
+            times[name][0].append((time.perf_counter() - w0) / steps)
+            times[name][1].append((time.process_time() - c0) / steps)
     return times
 
 
@@ -136,16 +143,24 @@ def main():
             runners["torch"] = torch_runner(theirs[name], xs, ys)
         times = time_rounds(runners, steps, args.rounds)
         row = {
-            lib: {"best_ms": 1e3 * min(t), "median_ms": 1e3 * float(np.median(t))}
-            for lib, t in times.items()
+            lib: {
+                "best_ms": 1e3 * min(wall),
+                "median_ms": 1e3 * float(np.median(wall)),
+                "best_cpu_ms": 1e3 * min(cpu),
+                "median_cpu_ms": 1e3 * float(np.median(cpu)),
+            }
+            for lib, (wall, cpu) in times.items()
         }
         line = f"{name}: nnlib {row['nnlib']['best_ms']:.3f} ms/step"
-        line += f" (median {row['nnlib']['median_ms']:.3f})"
+        line += f" (CPU {row['nnlib']['best_cpu_ms']:.3f})"
         if "torch" in row:
             ratio = row["nnlib"]["best_ms"] / row["torch"]["best_ms"]
+            cpu_ratio = row["nnlib"]["best_cpu_ms"] / row["torch"]["best_cpu_ms"]
             row["ratio_nnlib_over_torch"] = ratio
+            row["cpu_ratio_nnlib_over_torch"] = cpu_ratio
             line += f", torch {row['torch']['best_ms']:.3f} ms/step"
-            line += f" (median {row['torch']['median_ms']:.3f}), ratio nnlib/torch {ratio:.2f}"
+            line += f" (CPU {row['torch']['best_cpu_ms']:.3f}); nnlib/torch {ratio:.2f}"
+            line += f" (CPU {cpu_ratio:.2f})"
         print(line, flush=True)
         results[name] = row
     if args.json is not None:

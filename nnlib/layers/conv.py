@@ -11,7 +11,8 @@ output pixel, the patch axis first). Then the whole layer is one matrix product,
 
     out_2d = W_2d @ cols + b,   W_2d = W.reshape(c_out, c_in kh kw),
 
-and the backward pass is two more products: dW_2d = dout_2d @ cols^T and
+(computed as [W_2d | b] @ [cols; 1], so the bias costs no extra pass) and the backward
+pass is two more products: dW_2d = dout_2d @ cols^T (with db from the row of ones) and
 dcols = W_2d^T @ dout_2d, whose columns are added back onto the image windows (col2im).
 Internally the arrays are channel-first (c, n, H, W), so the output is returned as a
 transposed view of the (c_out, n, H_out, W_out) product: no copy, and a following layer of
@@ -131,12 +132,16 @@ def _conv_forward(x, W, b, stride, padding, pool=None):
     c_out, c_in, kh, kw = W.shape
     (sh, sw), (ph, pw) = stride, padding
     n = x.shape[0]
+    k = c_in * kh * kw
     xp = _channel_first_padded(x, ph, pw, pool)
-    cols_shape = (c_in, kh, kw, n, ho, wo)
-    buf = None if pool is None else pool.get("cols", cols_shape, x.dtype)
-    cols = im2col(xp, kh, kw, sh, sw, ho, wo, out=buf).reshape(c_in * kh * kw, n * ho * wo)
-    z = W.reshape(c_out, -1) @ cols  # (c_out, n ho wo): the whole layer in one product
-    z += b[:, None]
+    # cols gets one extra row of ones so that the bias rides along in the matrix products
+    # (the "bias trick"): [W_2d | b] @ [cols; 1] = W_2d @ cols + b.
+    shape = (k + 1, n * ho * wo)
+    cols = np.empty(shape, x.dtype) if pool is None else pool.get("cols", shape, x.dtype)
+    im2col(xp, kh, kw, sh, sw, ho, wo, out=cols[:k].reshape(c_in, kh, kw, n, ho, wo))
+    cols[k] = 1.0
+    Wb = np.concatenate([W.reshape(c_out, k), b[:, None]], axis=1)
+    z = Wb @ cols  # (c_out, n ho wo): the whole layer in one product
     out = z.reshape(c_out, n, ho, wo).transpose(1, 0, 2, 3)
     cache = (x.shape, x.dtype, xp.shape, cols, W, stride, padding, (ho, wo))
     return out, cache
@@ -147,14 +152,18 @@ def _conv_backward(dout, cache, needs_input_grad=True, pool=None):
     x_shape, x_dtype, xp_shape, cols, W, (sh, sw), (ph, pw), (ho, wo) = cache
     n, c_in, h, w = x_shape
     c_out, _, kh, kw = W.shape
+    k = c_in * kh * kw
     # (c_out, n ho wo); free when dout is channel-first as our own outputs are
     dout_2d = dout.transpose(1, 0, 2, 3).reshape(c_out, n * ho * wo)
-    db = dout_2d.sum(axis=1)  # (BP3): every output pixel of channel f uses b[f]
-    dW = (dout_2d @ cols.T).reshape(W.shape)  # (BP4) for shared weights: sum over windows
+    # (BP4) for shared weights: dW sums x * delta over all windows; the row of ones in cols
+    # gives (BP3) db = the sum of delta over all windows and samples, in the same product.
+    # (cols @ dout_2d^T)^T equals dout_2d @ cols^T and is faster with most BLAS libraries.
+    dWb = (cols @ dout_2d.T).T
+    dW = dWb[:, :k].reshape(W.shape)
+    db = dWb[:, k]
     if not needs_input_grad:
         return None, dW, db
-    W_2d = W.reshape(c_out, -1)
-    k = c_in * kh * kw
+    W_2d = W.reshape(c_out, k)
     if pool is None or np.result_type(W, dout) != W.dtype:
         dcols = W_2d.T @ dout_2d
     else:
