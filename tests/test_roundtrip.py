@@ -1,0 +1,136 @@
+"""The nbgrader round trip: release, autograde a perfect and an untouched submission.
+
+Every notebook of solutions/ is autograded once (both submissions in one nbgrader run);
+the demo fixture additionally checks the grading configuration itself: planted mistakes,
+a deleted test cell, a loop that ignores interrupts, and feedback without hidden tests.
+"""
+
+import copy
+
+import pytest
+from nbgrader_harness import Course, find_cell, grade_id, known_solutions, with_cell
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", params=known_solutions())
+def graded(request, course):
+    """(assignment, grades) for the solved and the untouched release, one nbgrader run."""
+    a = request.param
+    grades = course.autograde(
+        a, {"solved": course.solved_submission(a), "untouched": course.release(a)}
+    )
+    return a, grades
+
+
+def test_release_has_no_solutions_or_hidden_tests(graded, course):
+    assignment, _ = graded
+    release = course.release(assignment)
+    text = "\n".join(cell.source for cell in release.cells)
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+        assert marker not in text
+    answers = [c for c in release.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert answers, "an assignment needs at least one answer cell"
+
+
+def test_solved_submission_gets_full_marks(graded):
+    assignment, grades = graded
+    g = grades["solved"]
+    lost = {k: v for k, v in g.cells.items() if v[0] != v[1]}
+    details = {k: g.output_text(k)[-600:] for k in lost}
+    assert g.max_score > 0
+    assert g.score == g.max_score, f"{assignment}: solution loses points in {details}"
+
+
+def test_untouched_release_scores_zero(graded):
+    assignment, grades = graded
+    g = grades["untouched"]
+    scored = {k: v for k, v in g.cells.items() if v[0] > 0}
+    assert g.max_score == grades["solved"].max_score
+    assert g.score == 0, f"{assignment}: an empty notebook scores in {scored}"
+
+
+# --- The grading configuration, checked on the demo fixture -----------------------------
+
+SWALLOWS_INTERRUPTS = """import time
+
+
+def square(x):
+    while True:  # a student's loop that catches the timeout's KeyboardInterrupt
+        try:
+            time.sleep(0.05)
+        except KeyboardInterrupt:
+            pass
+"""
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    course = Course(tmp_path_factory.mktemp("demo-course"), ["demo"])
+    release = course.release("demo")
+    solved = course.solved_submission("demo")
+    no_visible_test = copy.deepcopy(solved)
+    no_visible_test.cells = [
+        c for c in no_visible_test.cells if grade_id(c) != "test_square_visible"
+    ]
+    submissions = {
+        "solved": solved,
+        "untouched": release,
+        "wrong": with_cell(solved, "square", "def square(x):\n    return 2 * x"),
+        "only_worked_case": with_cell(
+            solved,
+            "square",
+            "import numpy as np\n\ndef square(x):\n    return np.array([1.0, 4.0])",
+        ),
+        "deleted_test": with_cell(no_visible_test, "square", "def square(x):\n    return 2 * x"),
+        "swallows_interrupts": with_cell(solved, "square", SWALLOWS_INTERRUPTS),
+    }
+    # A short cell timeout keeps the runaway submission quick; the others need < 1 s a cell.
+    grades = course.autograde("demo", submissions, extra_args=["--ExecutePreprocessor.timeout=6"])
+    return course, grades
+
+
+def test_demo_solution_full_marks_and_release_zero(demo):
+    _, grades = demo
+    assert (grades["solved"].score, grades["solved"].max_score) == (3.0, 3.0)
+    assert (grades["untouched"].score, grades["untouched"].max_score) == (0.0, 3.0)
+    assert "NotImplementedError" in grades["untouched"].output_text("test_square_visible")
+
+
+def test_demo_planted_mistakes_lose_their_points(demo):
+    _, grades = demo
+    assert grades["wrong"].cells == {"test_square_visible": (0, 1), "test_square_hidden": (0, 2)}
+    assert "square([1, -2]) should be [1, 4]" in grades["wrong"].output_text("test_square_visible")
+    # Hard-coding the visible worked case passes it, and only it.
+    assert grades["only_worked_case"].cells == {
+        "test_square_visible": (1, 1),
+        "test_square_hidden": (0, 2),
+    }
+
+
+def test_deleted_test_cell_is_put_back_and_graded(demo):
+    _, grades = demo
+    g = grades["deleted_test"]
+    find_cell(g.notebook, "test_square_visible")  # raises if it was not restored
+    assert g.cells["test_square_visible"] == (0, 1)
+    assert g.max_score == 3
+
+
+def test_loop_swallowing_interrupts_scores_zero_without_failing_the_run(demo):
+    _, grades = demo
+    g = grades["swallows_interrupts"]
+    assert g.score == 0 and g.max_score == 3
+    assert "CellTimeoutError" in g.output_text("test_square_visible")
+
+
+def test_feedback_shows_messages_but_not_hidden_tests(demo):
+    course, _ = demo
+    html = course.feedback("demo")
+    assert {"solved", "untouched", "wrong", "deleted_test"} <= set(html)
+    hidden_source = "rng.normal(size=(3, 4))"
+    assert hidden_source in course.source("demo").cells[4].source
+    for student, page in html.items():
+        assert hidden_source not in page, f"{student}'s feedback reveals a hidden test"
+        assert "BEGIN HIDDEN TESTS" not in page
+    assert "square is wrong on a random (3, 4) array" in html["wrong"]
+    assert "square([1, -2]) should be [1, 4]" in html["wrong"]
