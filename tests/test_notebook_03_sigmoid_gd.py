@@ -1,0 +1,170 @@
+"""Autograde 03_sigmoid_gd: solved, untouched, planted mistakes and delegation to nnlib.
+
+One nbgrader run grades all four submissions (module-scoped fixture). The gradient tests
+check against central differences of the student's OWN cost, so a wrong cost also costs the
+numerical-gradient cell of its gradient; that dependency is asserted explicitly below.
+"""
+
+import pytest
+from nbgrader_harness import Course, with_cell
+
+pytestmark = pytest.mark.slow
+
+A = "03_sigmoid_gd"
+
+# --- planted mistakes (one submission) --------------------------------------------------
+
+PLANTED = {
+    # the 1/2 is missing
+    "quadratic_cost": """def quadratic_cost(a, y):
+    return float(np.mean((a - y) ** 2))
+""",
+    # sigma'(z) kept: that is the quadratic gradient
+    "cross_entropy_gradients": """def cross_entropy_gradients(w, b, X, y):
+    a = neuron_output(X, w, b)
+    delta = (a - y) * a * (1 - a)
+    return X.T @ delta / X.shape[0], float(np.mean(delta))
+""",
+    # uphill
+    "gd_step": """def gd_step(w, b, X, y, eta, gradients):
+    dw, db = gradients(w, b, X, y)
+    return w + eta * dw, b + eta * db
+""",
+    # shuffles once, not every epoch
+    "train": """def train(w, b, X, y, eta, epochs, batch_size, rng, gradients, cost):
+    n = X.shape[0]
+    costs = [cost(neuron_output(X, w, b), y)]
+    order = rng.permutation(n)
+    for _ in range(epochs):
+        for start in range(0, n, batch_size):
+            idx = order[start : start + batch_size]
+            w, b = gd_step(w, b, X[idx], y[idx], eta, gradients)
+            costs.append(cost(neuron_output(X, w, b), y))
+    return w, b, costs
+""",
+}
+
+# grade_id -> substring of the feedback the student must see
+EXPECTED_LOSSES = {
+    "test_quadratic_cost_worked": "the 1/2 is missing",
+    "test_quadratic_cost_hidden": "the 1/2 is missing",
+    "test_quadratic_gradients_numerical_hidden": "central differences of your quadratic_cost",
+    "test_cross_entropy_gradients_worked": "cancels for cross-entropy",
+    "test_cross_entropy_gradients_reference_hidden": "cancels for cross-entropy",
+    "test_cross_entropy_gradients_numerical_hidden": "central differences",
+    "test_gd_step_worked": "went uphill",
+    "test_gd_step_hidden": "w_new",
+    "test_train_sgd_hidden": "rng.permutation(n) each epoch",
+}
+
+# --- answers that call the nnlib reference of the very thing asked -----------------------
+
+DELEGATE = {
+    "quadratic_cost": """from nnlib.losses import quadratic
+
+
+def quadratic_cost(a, y):
+    return quadratic(a, y)
+""",
+    "cross_entropy_cost": """import nnlib.losses
+
+
+def cross_entropy_cost(a, y):
+    return nnlib.losses.binary_cross_entropy(a, y)
+""",
+    "quadratic_gradients": """from nnlib.neuron import neuron_gradients
+
+
+def quadratic_gradients(w, b, X, y):
+    return neuron_gradients(w, b, X, y, "quadratic")
+""",
+    "cross_entropy_gradients": """from nnlib import neuron
+
+
+def cross_entropy_gradients(w, b, X, y):
+    return neuron.neuron_gradients(w, b, X, y, cost="cross_entropy")
+""",
+    "train": """from nnlib.neuron import SigmoidNeuron
+
+
+def train(w, b, X, y, eta, epochs, batch_size, rng, gradients, cost):
+    unit = SigmoidNeuron(X.shape[1])
+    unit.w, unit.b = w.copy(), b
+    costs = [cost(neuron_output(X, unit.w, unit.b), y)]
+    for _ in range(epochs):
+        order = rng.permutation(X.shape[0])
+        for start in range(0, X.shape[0], batch_size):
+            idx = order[start : start + batch_size]
+            unit.step(X[idx], y[idx], eta)
+            costs.append(cost(neuron_output(X, unit.w, unit.b), y))
+    return unit.w, unit.b, costs
+""",
+}
+
+DELEGATED_CELLS = {
+    "test_quadratic_cost_worked",
+    "test_quadratic_cost_hidden",
+    "test_cross_entropy_cost_worked",
+    "test_cross_entropy_cost_hidden",
+    "test_quadratic_gradients_worked",
+    "test_quadratic_gradients_reference_hidden",
+    "test_quadratic_gradients_numerical_hidden",
+    "test_cross_entropy_gradients_worked",
+    "test_cross_entropy_gradients_reference_hidden",
+    "test_cross_entropy_gradients_numerical_hidden",
+    "test_train_visible",
+    "test_train_full_batch_hidden",
+    "test_train_sgd_hidden",
+    "test_train_seeded_hidden",
+}
+
+
+@pytest.fixture(scope="module")
+def grades(tmp_path_factory):
+    course = Course(tmp_path_factory.mktemp("nb03"), [A])
+    solved = course.solved_submission(A)
+    wrong, delegating = solved, solved
+    for gid, src in PLANTED.items():
+        wrong = with_cell(wrong, gid, src)
+    for gid, src in DELEGATE.items():
+        delegating = with_cell(delegating, gid, src)
+    return course.autograde(
+        A,
+        {
+            "solved": solved,
+            "untouched": course.release(A),
+            "wrong": wrong,
+            "delegating": delegating,
+        },
+    )
+
+
+def lost_cells(grade):
+    return {gid for gid, (score, max_score) in grade.cells.items() if score < max_score}
+
+
+def test_solved_gets_full_marks(grades):
+    g = grades["solved"]
+    assert g.max_score >= 20
+    assert g.score == g.max_score, {k: g.output_text(k)[-400:] for k in lost_cells(g)}
+
+
+def test_untouched_scores_zero(grades):
+    g = grades["untouched"]
+    assert g.score == 0, {k: v for k, v in g.cells.items() if v[0] > 0}
+    assert "not written yet" in g.output_text("test_quadratic_cost_worked")
+
+
+def test_planted_mistakes_lose_exactly_their_cells(grades):
+    g = grades["wrong"]
+    assert lost_cells(g) == set(EXPECTED_LOSSES)
+    for gid, message in EXPECTED_LOSSES.items():
+        assert message in g.output_text(gid), (gid, g.output_text(gid)[-600:])
+
+
+def test_delegating_to_nnlib_earns_nothing(grades):
+    g = grades["delegating"]
+    assert lost_cells(g) == DELEGATED_CELLS
+    assert all(g.cells[gid][0] == 0 for gid in DELEGATED_CELLS)
+    for gid in ("test_quadratic_cost_worked", "test_cross_entropy_gradients_worked"):
+        assert "earns no points" in g.output_text(gid), g.output_text(gid)[-600:]
