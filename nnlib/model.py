@@ -123,7 +123,7 @@ class Sequential:
             [self.forward(x[s], train=False) for s in _batches(len(x), batch_size)]
         )
 
-    def loss(self, x, y, batch_size: int = 1000) -> float:
+    def loss(self, x, y, batch_size: int = 256) -> float:
         """Mean cost over all samples of (x, y), at test time (train=False)."""
         x = as_float_array(x, "x")
         y = np.asarray(y)
@@ -134,7 +134,7 @@ class Sequential:
             total += self.cost(self.forward(x[s], train=False), y[s]) * (s.stop - s.start)
         return total / len(x)
 
-    def predict_proba(self, x, batch_size: int = 1000) -> np.ndarray:
+    def predict_proba(self, x, batch_size: int = 256) -> np.ndarray:
         """Output probabilities: softmax rows (n, K), sigmoid (n, ...) or the raw output."""
         z = self._outputs(x, batch_size)
         if self.loss_name == "categorical_cross_entropy":
@@ -143,7 +143,7 @@ class Sequential:
             return activations.sigmoid(z)
         return z
 
-    def predict(self, x, batch_size: int = 1000) -> np.ndarray:
+    def predict(self, x, batch_size: int = 256) -> np.ndarray:
         """Class labels (n,): argmax over K > 1 outputs, output > 1/2 for a single output."""
         return self._labels(self._outputs(x, batch_size))
 
@@ -164,7 +164,7 @@ class Sequential:
     def _accuracy_of(self, z, y) -> float:
         return float(np.mean(self._labels(z) == self._true_labels(y)))
 
-    def evaluate(self, x, y, batch_size: int = 1000) -> float:
+    def evaluate(self, x, y, batch_size: int = 256) -> float:
         """Fraction of samples whose predicted class equals the label (y labels or one-hot)."""
         return float(np.mean(self.predict(x, batch_size) == self._true_labels(y)))
 
