@@ -45,13 +45,14 @@ class ReLU(Activation):
 
     def _forward(self, z, train):
         a = activations.relu(z)
-        self.cache = a  # a > 0 exactly where z > 0, so a alone gives g'(z)
+        # keep g'(z) as a boolean mask: a quarter of the memory of z, so backward reads less
+        self.cache = a > 0
         return a
 
     def _backward(self, dout):
         if not self.needs_input_grad:
             return None
-        return np.multiply(dout, self.cache > 0, dtype=dout.dtype)
+        return np.multiply(dout, self.cache, dtype=dout.dtype)  # dC/dz = dC/da * g'(z)
 
     def __repr__(self):
         return "ReLU()"
