@@ -317,3 +317,26 @@ def test_forbid_several_targets_at_once():
     )
     assert "calling nnlib.activations.log_softmax earns no points" in msg
     G.check_output(lambda Z: A.sigmoid(Z) * 0 + A.softmax(Z), logits, expected=A.softmax(logits))
+
+
+def test_forbid_accepts_methods():
+    import nnlib.perceptron
+
+    def fit_by_delegation(X, y, rng):
+        return nnlib.perceptron.Perceptron(2).fit(X, y, rng)
+
+    X, y = np.zeros((4, 2)), np.array([0, 1, 0, 1])
+    with pytest.raises(AssertionError, match="write fit yourself"):
+        with G.forbidden(fit_by_delegation, "nnlib.perceptron.Perceptron.fit") as fn:
+            fn(X, y, np.random.default_rng(0))
+    # restored afterwards
+    assert fit_by_delegation(X, y, np.random.default_rng(0)).epochs >= 1
+    with pytest.raises(ValueError, match="no module found"):
+        with G.forbidden(fit_by_delegation, "nosuchpackage.thing"):
+            pass
+
+
+def test_integer_answers_are_fine_when_integers_are_expected():
+    G.assert_close(np.array([1, 0, 1]), np.array([1, 0, 1]), "out")
+    with pytest.raises(AssertionError, match="dtype int64"):
+        G.assert_close(np.array([1, 0, 1]), np.array([1.0, 0.0, 1.0]), "out")

@@ -47,11 +47,22 @@ def _stub_code(message: str) -> types.CodeType:
     return namespace["_forbidden"].__code__
 
 
-def _origin(module_name: str) -> str:
-    spec = importlib.util.find_spec(module_name)
-    if spec is None or not spec.origin:
-        raise ValueError(f"cannot forbid {module_name!r}: module not found")
-    return os.path.realpath(spec.origin)
+def _split(target: str) -> tuple[str, str]:
+    """(realpath of the module's source, qualified name) for a dotted ``target``.
+
+    The module is the longest importable prefix, so methods work too:
+    ``"nnlib.perceptron.Perceptron.fit"`` -> (``.../perceptron.py``, ``"Perceptron.fit"``).
+    """
+    parts = target.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        module_name = ".".join(parts[:cut])
+        try:
+            spec = importlib.util.find_spec(module_name)
+        except ModuleNotFoundError:
+            continue
+        if spec is not None and spec.origin:
+            return os.path.realpath(spec.origin), ".".join(parts[cut:])
+    raise ValueError(f"cannot forbid {target!r}: no module found in that name")
 
 
 def _matching_functions(wanted: dict) -> list[tuple[types.FunctionType, str]]:
@@ -90,8 +101,7 @@ def forbidden(fn, targets=()):
     try:
         wanted = {}
         for target in _as_targets(targets):
-            module_name, _, qualname = target.rpartition(".")
-            wanted[(_origin(module_name), qualname)] = target
+            wanted[_split(target)] = target
         stubs = {target: _stub_code(_message(target)) for target in wanted.values()}
         for func, target in _matching_functions(wanted) if wanted else ():
             if func.__code__.co_freevars:  # cannot swap a closure's code; none in nnlib
