@@ -1,0 +1,184 @@
+"""Autograde 07_cnn: solved, untouched, planted mistakes and delegation to nnlib.
+
+One nbgrader run grades all four submissions (module-scoped fixture). Each planted mistake
+sits in a different exercise, so the per-cell scores show exactly which cells it costs:
+
+- conv_output_size without the + 1 (off-by-one output size);
+- conv2d_naive with a flipped kernel (true convolution instead of cross-correlation);
+- maxpool_backward sending the gradient to every element of the window;
+- conv2d_backward summing db over the wrong axes.
+"""
+
+import pytest
+from nbgrader_harness import Course, with_cell
+
+pytestmark = pytest.mark.slow
+
+A = "07_cnn"
+
+# --- planted mistakes (one submission, one mistake per exercise) ------------------------
+
+OFF_BY_ONE = """def conv_output_size(n, k, stride=1, padding=0):
+    return (n + 2 * padding - k) // stride
+"""
+
+FLIPPED_KERNEL = """def conv2d_naive(x, W, b, stride=1, padding=0):
+    xp = zero_pad(x, padding)
+    n = x.shape[0]
+    c_out, c_in, kh, kw = W.shape
+    h_out = (xp.shape[2] - kh) // stride + 1
+    w_out = (xp.shape[3] - kw) // stride + 1
+    K = W[:, :, ::-1, ::-1]  # the convolution of mathematics
+    z = np.zeros((n, c_out, h_out, w_out))
+    for i in range(n):
+        for f in range(c_out):
+            for r in range(h_out):
+                for c in range(w_out):
+                    window = xp[i, :, stride * r : stride * r + kh, stride * c : stride * c + kw]
+                    z[i, f, r, c] = np.sum(window * K[f]) + b[f]
+    return z
+"""
+
+DB_WRONG_AXES = """def conv2d_backward(dout, x, W, stride=1, padding=0):
+    xp = zero_pad(x, padding)
+    n, c_out, h_out, w_out = dout.shape
+    kh, kw = W.shape[2:]
+    windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]
+    windows = windows[:, :, :h_out, :w_out]
+    db = dout.sum(axis=(2, 3))  # forgot the batch axis
+    dW = np.tensordot(dout, windows, axes=([0, 2, 3], [0, 2, 3]))
+    dxp = np.zeros(xp.shape)
+    for u in range(kh):
+        for v in range(kw):
+            rows = slice(u, u + stride * (h_out - 1) + 1, stride)
+            cols = slice(v, v + stride * (w_out - 1) + 1, stride)
+            dxp[:, :, rows, cols] += np.einsum("ifrc,fd->idrc", dout, W[:, :, u, v])
+    dx = dxp[:, :, padding : padding + x.shape[2], padding : padding + x.shape[3]]
+    return dx, dW, db
+"""
+
+EVERY_ELEMENT = """def maxpool_backward(dout, x, size=2, stride=None):
+    stride = size if stride is None else stride
+    dx = np.zeros(x.shape)
+    for r in range(dout.shape[2]):
+        for c in range(dout.shape[3]):
+            rows = slice(stride * r, stride * r + size)
+            cols = slice(stride * c, stride * c + size)
+            dx[:, :, rows, cols] += dout[:, :, r : r + 1, c : c + 1]
+    return dx
+"""
+
+# --- answers that call the nnlib reference of the very thing asked -----------------------
+
+DELEGATE = {
+    "conv_output_size": """from nnlib.layers import conv_output_size as _size
+
+
+def conv_output_size(n, k, stride=1, padding=0):
+    return _size(n, k, stride, padding)
+""",
+    "conv2d_naive": """import nnlib.layers
+
+
+def conv2d_naive(x, W, b, stride=1, padding=0):
+    return nnlib.layers.conv2d_forward(x, W, b, stride, padding)[0]
+""",
+    "maxpool_backward": """from nnlib.layers.pool import maxpool_backward as _back
+from nnlib.layers.pool import maxpool_forward as _fwd
+
+
+def maxpool_backward(dout, x, size=2, stride=None):
+    return _back(dout, _fwd(x, size, stride)[1])
+""",
+}
+
+# grade_id -> substring of the feedback the student must see
+EXPECTED_LOSSES = {
+    "test_conv_output_size_visible": "off by one: the formula ends with + 1",
+    "test_conv_output_size_hidden": "off by one: the formula ends with + 1",
+    "test_conv2d_naive_visible": "the kernel is flipped",
+    "test_conv2d_naive_single_channel": "the kernel is flipped",
+    "test_conv2d_naive_channels_stride": "the kernel is flipped",
+    "test_conv2d_backward_visible": "db is summed over the wrong axes",
+    "test_conv2d_backward_reference": "db is summed over the wrong axes",
+    "test_conv2d_backward_numerical": "db is summed over the wrong axes",
+    "test_maxpool_backward_visible": "the gradient went to every element of the window",
+    "test_maxpool_backward_reference": "the gradient went to every element of the window",
+    "test_maxpool_backward_numerical": "the gradient went to every element of the window",
+    "test_maxpool_backward_ties": "the gradient went to every element of the window",
+}
+
+DELEGATED_CELLS = {
+    "conv_output_size": ["test_conv_output_size_visible", "test_conv_output_size_hidden"],
+    "conv2d_naive": [
+        "test_conv2d_naive_visible",
+        "test_conv2d_naive_single_channel",
+        "test_conv2d_naive_channels_stride",
+    ],
+    "maxpool_backward": [
+        "test_maxpool_backward_visible",
+        "test_maxpool_backward_reference",
+        "test_maxpool_backward_numerical",
+        "test_maxpool_backward_ties",
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def grades(tmp_path_factory):
+    course = Course(tmp_path_factory.mktemp("nb07"), [A])
+    solved = course.solved_submission(A)
+    wrong = solved
+    for gid, src in [
+        ("conv_output_size", OFF_BY_ONE),
+        ("conv2d_naive", FLIPPED_KERNEL),
+        ("conv2d_backward", DB_WRONG_AXES),
+        ("maxpool_backward", EVERY_ELEMENT),
+    ]:
+        wrong = with_cell(wrong, gid, src)
+    delegating = solved
+    for gid, src in DELEGATE.items():
+        delegating = with_cell(delegating, gid, src)
+    return course.autograde(
+        A,
+        {
+            "solved": solved,
+            "untouched": course.release(A),
+            "wrong": wrong,
+            "delegating": delegating,
+        },
+    )
+
+
+def lost_cells(grade):
+    return {gid for gid, (score, max_score) in grade.cells.items() if score < max_score}
+
+
+def test_solved_gets_full_marks(grades):
+    g = grades["solved"]
+    assert g.max_score == 27
+    assert g.score == g.max_score, {k: g.output_text(k)[-600:] for k in lost_cells(g)}
+
+
+def test_untouched_scores_zero(grades):
+    g = grades["untouched"]
+    assert g.score == 0, {k: v for k, v in g.cells.items() if v[0] > 0}
+    assert "not written yet" in g.output_text("test_conv2d_fast_visible")
+
+
+def test_planted_mistakes_lose_exactly_their_cells(grades):
+    g = grades["wrong"]
+    assert lost_cells(g) == set(EXPECTED_LOSSES)
+    for gid in EXPECTED_LOSSES:
+        assert g.cells[gid][0] == 0, gid
+    for gid, message in EXPECTED_LOSSES.items():
+        assert message in g.output_text(gid), (gid, g.output_text(gid)[-800:])
+
+
+def test_delegating_to_nnlib_earns_nothing(grades):
+    g = grades["delegating"]
+    forbidden = {gid for cells in DELEGATED_CELLS.values() for gid in cells}
+    assert lost_cells(g) == forbidden
+    for gid in forbidden:
+        assert g.cells[gid][0] == 0
+        assert "earns no points" in g.output_text(gid), (gid, g.output_text(gid)[-600:])
