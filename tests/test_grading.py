@@ -331,9 +331,28 @@ def test_forbid_accepts_methods():
             fn(X, y, np.random.default_rng(0))
     # restored afterwards
     assert fit_by_delegation(X, y, np.random.default_rng(0)).epochs >= 1
-    with pytest.raises(ValueError, match="no module found"):
-        with G.forbidden(fit_by_delegation, "nosuchpackage.thing"):
-            pass
+    for typo in ("nosuchpackage.thing", "nnlib.perceptron.Perceptron.fitt"):
+        with pytest.raises(ValueError, match="cannot forbid"):
+            with G.forbidden(fit_by_delegation, typo):
+                pass
+
+
+def test_forbid_follows_re_exports_and_whole_classes():
+    import nnlib.data
+    import nnlib.layers
+
+    def one_hot_by_delegation(y):
+        return nnlib.data.one_hot(y, 3)
+
+    with pytest.raises(AssertionError, match="write one_hot yourself"):
+        G.forbid(one_hot_by_delegation, "nnlib.data.one_hot")(np.array([0, 2]))
+
+    def dropout_by_delegation(x):
+        return nnlib.layers.Dropout(0.5, rng=np.random.default_rng(0)).forward(x, train=True)
+
+    with pytest.raises(AssertionError, match="write Dropout yourself"):
+        G.forbid(dropout_by_delegation, "nnlib.layers.Dropout")(np.ones((2, 3)))
+    assert dropout_by_delegation(np.ones((2, 3))).shape == (2, 3)
 
 
 def test_integer_answers_are_fine_when_integers_are_expected():

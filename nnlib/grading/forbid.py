@@ -25,7 +25,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import importlib.util
+import importlib
+import inspect
 import os
 import types
 
@@ -47,22 +48,48 @@ def _stub_code(message: str) -> types.CodeType:
     return namespace["_forbidden"].__code__
 
 
-def _split(target: str) -> tuple[str, str]:
-    """(realpath of the module's source, qualified name) for a dotted ``target``.
+def _resolve(target: str):
+    """The object a dotted ``target`` names: longest importable module prefix, then attributes.
 
-    The module is the longest importable prefix, so methods work too:
-    ``"nnlib.perceptron.Perceptron.fit"`` -> (``.../perceptron.py``, ``"Perceptron.fit"``).
+    Re-exported names (``"nnlib.data.one_hot"``) and methods
+    (``"nnlib.perceptron.Perceptron.fit"``) resolve to the function that is actually defined.
     """
     parts = target.split(".")
-    for cut in range(len(parts) - 1, 0, -1):
-        module_name = ".".join(parts[:cut])
+    for cut in range(len(parts), 0, -1):
         try:
-            spec = importlib.util.find_spec(module_name)
-        except ModuleNotFoundError:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
             continue
-        if spec is not None and spec.origin:
-            return os.path.realpath(spec.origin), ".".join(parts[cut:])
-    raise ValueError(f"cannot forbid {target!r}: no module found in that name")
+        try:
+            for attr in parts[cut:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            break
+        return obj
+    raise ValueError(f"cannot forbid {target!r}: nothing of that name can be imported")
+
+
+def _code_keys(target: str) -> list[tuple[str, str]]:
+    """(realpath of the source file, qualified name) of every function ``target`` stands for.
+
+    A function or method gives one key; a class gives one per function defined in it.
+    Raises ``ValueError`` when ``target`` names no Python function, so a typo in a test
+    cell never silently forbids nothing.
+    """
+    obj = _resolve(target)
+    functions = (
+        [f for f in vars(obj).values() if isinstance(f, types.FunctionType)]
+        if isinstance(obj, type)
+        else [inspect.unwrap(obj)]
+    )
+    keys = []
+    for func in functions:
+        code = getattr(func, "__code__", None)
+        if code is None:
+            raise ValueError(f"cannot forbid {target!r}: it is not a Python function or class")
+        qualname = getattr(code, "co_qualname", func.__qualname__)
+        keys.append((os.path.realpath(code.co_filename), qualname))
+    return keys
 
 
 def _matching_functions(wanted: dict) -> list[tuple[types.FunctionType, str]]:
@@ -101,7 +128,8 @@ def forbidden(fn, targets=()):
     try:
         wanted = {}
         for target in _as_targets(targets):
-            wanted[_split(target)] = target
+            for key in _code_keys(target):
+                wanted[key] = target
         stubs = {target: _stub_code(_message(target)) for target in wanted.values()}
         for func, target in _matching_functions(wanted) if wanted else ():
             if func.__code__.co_freevars:  # cannot swap a closure's code; none in nnlib
