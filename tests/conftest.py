@@ -1,10 +1,17 @@
 """Shared pytest set-up: tests/ on sys.path (so `import nbgrader_harness` works) and a
 session-wide throwaway nbgrader course."""
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
+
+# pytest-xdist runs two workers on two cores; a BLAS that also starts a thread per core in
+# every worker and every notebook kernel (which inherit this environment) oversubscribes
+# the machine and makes small matrix products many times slower.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 TESTS = Path(__file__).resolve().parent
 if str(TESTS) not in sys.path:
