@@ -33,6 +33,8 @@ import types
 
 def _message(target: str) -> str:
     what = target.rsplit(".", 1)[-1]
+    if what.startswith("_"):  # a private or special method (Network.__init__): no name to give
+        what = "this"
     return f"this exercise asks you to write {what} yourself; calling {target} earns no points"
 
 
