@@ -1,53 +1,45 @@
-"""The nbgrader round trip: release, autograde a perfect and an untouched submission.
+"""The nbgrader round trip: every notebook is released and autograded, and the grading
+configuration itself works.
 
-Every notebook of solutions/ is autograded once (both submissions in one nbgrader run);
-the demo fixture additionally checks the grading configuration itself: planted mistakes,
-a deleted test cell, a loop that ignores interrupts, and feedback without hidden tests.
+Each notebook's own test module (`tests/test_notebook_<id>.py`) autogrades, in one
+nbgrader run, its solved notebook (full marks), the untouched release (zero) and its
+planted mistakes; this module makes sure no notebook goes without one, checks every
+release for leaked solutions, and checks the configuration on the demo fixture: planted
+mistakes, a deleted test cell, a loop that ignores interrupts, feedback without hidden
+tests.
 """
 
 import copy
+from pathlib import Path
 
 import pytest
 from nbgrader_harness import Course, find_cell, grade_id, known_solutions, with_cell
 
 pytestmark = pytest.mark.slow
 
+TESTS = Path(__file__).resolve().parent
 
-@pytest.fixture(scope="module", params=known_solutions())
-def graded(request, course):
-    """(assignment, grades) for the solved and the untouched release, one nbgrader run."""
-    a = request.param
-    grades = course.autograde(
-        a, {"solved": course.solved_submission(a), "untouched": course.release(a)}
+
+@pytest.mark.parametrize("assignment", known_solutions())
+def test_every_notebook_has_its_grading_tests(assignment):
+    module = TESTS / f"test_notebook_{assignment}.py"
+    assert module.is_file(), f"{assignment} has no {module.name} autograding it"
+    text = module.read_text()
+    # The two round-trip facts every notebook module must assert on its autograded run.
+    assert "full_marks" in text and "scores_zero" in text, (
+        f"{module.name} must test that the solution gets full marks and the untouched "
+        "release scores zero"
     )
-    return a, grades
 
 
-def test_release_has_no_solutions_or_hidden_tests(graded, course):
-    assignment, _ = graded
+@pytest.mark.parametrize("assignment", known_solutions())
+def test_release_has_no_solutions_or_hidden_tests(assignment, course):
     release = course.release(assignment)
     text = "\n".join(cell.source for cell in release.cells)
     for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
         assert marker not in text
     answers = [c for c in release.cells if c.metadata.get("nbgrader", {}).get("solution")]
     assert answers, "an assignment needs at least one answer cell"
-
-
-def test_solved_submission_gets_full_marks(graded):
-    assignment, grades = graded
-    g = grades["solved"]
-    lost = {k: v for k, v in g.cells.items() if v[0] != v[1]}
-    details = {k: g.output_text(k)[-600:] for k in lost}
-    assert g.max_score > 0
-    assert g.score == g.max_score, f"{assignment}: solution loses points in {details}"
-
-
-def test_untouched_release_scores_zero(graded):
-    assignment, grades = graded
-    g = grades["untouched"]
-    scored = {k: v for k, v in g.cells.items() if v[0] > 0}
-    assert g.max_score == grades["solved"].max_score
-    assert g.score == 0, f"{assignment}: an empty notebook scores in {scored}"
 
 
 # --- The grading configuration, checked on the demo fixture -----------------------------
