@@ -83,6 +83,7 @@ class Sequential:
         dC/dparam (the arrays in the layers' ``grads``, valid until the next backward).
         """
         z = self.forward(x, train)
+        y = losses.targets_like(z, y)  # one-hot labels once for both cost and gradient
         loss = self.cost(z, y)
         self.backward(self.cost_grad(z, y))  # (BP1) then (BP2)-(BP4)
         grads = {f"{i}.{key}": layer.grads[key] for i, layer, key in self._indexed_params()}
@@ -220,14 +221,15 @@ class Sequential:
                     xb, yb = X[idx], y[idx]
                     with np.errstate(all="ignore"):  # a diverging run is reported below
                         z = self.forward(xb, train=True)
-                        loss = self.cost(z, yb)
+                        targets = losses.targets_like(z, yb)  # one-hot once
+                        loss = self.cost(z, targets)
                         if not math.isfinite(loss):
                             raise FloatingPointError(
                                 f"the loss became {loss} at epoch {epoch}, step {step} "
                                 f"(batch {step} of {steps}): training diverged; try a smaller "
                                 f"learning rate (lr={getattr(optimizer, 'lr', '?')})"
                             )
-                        self.backward(self.cost_grad(z, yb))
+                        self.backward(self.cost_grad(z, targets))
                         optimizer.step(self)
                     m = s.stop - s.start
                     loss_sum += loss * m

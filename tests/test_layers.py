@@ -433,3 +433,32 @@ def test_layer_gradient_matches_numerical_gradient_of_a_cost():
     numeric = numerical_gradient(cost, W0)
     layer.params["W"] = W0
     assert relative_error(layer.grads["W"], numeric) < TOL
+
+
+@pytest.mark.parametrize(
+    "layer, shape",
+    [
+        (ReLU(), (2, 3, 4, 4)),
+        (Conv2D(3, 2, 3, padding=1, rng=np.random.default_rng(19)), (2, 3, 4, 4)),
+        (MaxPool2D(2), (2, 3, 4, 4)),
+    ],
+    ids=repr,
+)
+def test_reused_buffers_never_overwrite_arrays_the_caller_kept(layer, shape):
+    """Layers recycle their output and dx arrays only once nobody else holds them."""
+    rng = np.random.default_rng(20)
+    x1, x2 = rng.standard_normal(shape), rng.standard_normal(shape)
+    out1 = layer.forward(x1)
+    kept_out = out1.copy()
+    dx1 = layer.backward(np.ones(out1.shape))
+    kept_dx = dx1.copy()
+    out2 = layer.forward(x2)
+    dx2 = layer.backward(2.0 * np.ones(out2.shape))
+    np.testing.assert_array_equal(out1, kept_out)
+    np.testing.assert_array_equal(dx1, kept_dx)
+    assert not np.shares_memory(out1, out2) and not np.shares_memory(dx1, dx2)
+    # once let go, the memory is recycled and the results are still right
+    del out1, dx1, out2, dx2
+    out3 = layer.forward(x1)
+    np.testing.assert_array_equal(out3, kept_out)
+    np.testing.assert_array_equal(layer.backward(np.ones(out3.shape)), kept_dx)

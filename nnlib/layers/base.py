@@ -17,6 +17,8 @@ network: x is the data), so ``backward`` skips computing it and returns ``None``
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from nnlib._checks import as_float_array
@@ -119,6 +121,7 @@ class BufferPool:
 
     def __init__(self) -> None:
         self._flat: dict[str, np.ndarray] = {}
+        self._fresh: dict[str, np.ndarray] = {}
 
     def get(self, name: str, shape: tuple, dtype) -> np.ndarray:
         """A C-contiguous array of ``shape`` and ``dtype`` (contents undefined)."""
@@ -132,6 +135,62 @@ class BufferPool:
             self._flat[name] = flat
         return flat[:size].reshape(shape)
 
+    def fresh_like(self, name: str, like: np.ndarray) -> np.ndarray:
+        """An array shaped and laid out like ``like`` that nobody else holds (contents undefined).
+
+        Used for arrays a layer hands back (outputs, input gradients): the previous one is
+        reused only when no reference to it (or to a view of it) is left outside this pool,
+        so an array the caller kept is never overwritten.
+        """
+        arr = self._fresh.get(name)
+        if (
+            arr is not None
+            and arr.shape == like.shape
+            and arr.strides == like.strides
+            and arr.dtype == like.dtype
+            and _refcount(self._fresh, name) == _UNSHARED
+        ):
+            return arr
+        arr = self._fresh[name] = np.empty_like(like)
+        return arr
+
+    def fresh(self, name: str, shape: tuple, dtype) -> np.ndarray:
+        """Like ``fresh_like`` for a C-contiguous array of ``shape`` and ``dtype``."""
+        arr = self._fresh.get(name)
+        if (
+            arr is not None
+            and arr.shape == tuple(shape)
+            and arr.dtype == dtype
+            and _refcount(self._fresh, name) == _UNSHARED
+        ):
+            return arr
+        arr = self._fresh[name] = np.empty(shape, dtype)
+        return arr
+
+    def fresh_with_layout(self, name: str, shape: tuple, axis_order: tuple, dtype):
+        """Like ``fresh``, laid out in memory with axes in ``axis_order`` (outermost first).
+
+        Returns a transposed view of shape ``shape``; see ``memory_axis_order``.
+        """
+        mem = self.fresh(name, tuple(shape[i] for i in axis_order), dtype)
+        return mem.transpose(np.argsort(axis_order))
+
     def clear(self) -> None:
         """Drop every buffer (frees the memory)."""
         self._flat.clear()
+        self._fresh.clear()
+
+
+def memory_axis_order(a: np.ndarray) -> tuple:
+    """Axes of ``a`` from the largest stride to the smallest: its layout in memory."""
+    return tuple(int(i) for i in np.argsort([-abs(s) for s in a.strides], kind="stable"))
+
+
+def _refcount(store: dict, name: str) -> int:
+    value = store[name]
+    return sys.getrefcount(value)
+
+
+# The count _refcount sees for an array held by nothing but its dict entry, measured the same
+# way, so the comparison does not depend on how the interpreter counts its own references.
+_UNSHARED = _refcount({"probe": np.empty(1)}, "probe")

@@ -141,7 +141,12 @@ def _conv_forward(x, W, b, stride, padding, pool=None):
     im2col(xp, kh, kw, sh, sw, ho, wo, out=cols[:k].reshape(c_in, kh, kw, n, ho, wo))
     cols[k] = 1.0
     Wb = np.concatenate([W.reshape(c_out, k), b[:, None]], axis=1)
-    z = Wb @ cols  # (c_out, n ho wo): the whole layer in one product
+    # (c_out, n ho wo): the whole layer in one product
+    if pool is None:
+        z = Wb @ cols
+    else:
+        z = pool.fresh("z", (c_out, n * ho * wo), np.result_type(Wb, cols))
+        np.matmul(Wb, cols, out=z)
     out = z.reshape(c_out, n, ho, wo).transpose(1, 0, 2, 3)
     cache = (x.shape, x.dtype, xp.shape, cols, W, stride, padding, (ho, wo))
     return out, cache

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlib._checks import as_float_array
-from nnlib.layers.base import BufferPool, Layer
+from nnlib.layers.base import BufferPool, Layer, memory_axis_order
 from nnlib.layers.conv import _pair, conv_output_size
 
 
@@ -63,7 +63,7 @@ def _maxpool_forward(x, geom, pool=None):
     out = xw[0].copy()
     for k in range(1, kh * kw):
         np.maximum(out, xw[k], out=out)
-    return out, (x.shape, x.dtype, xw, out, geom)
+    return out, (x.shape, x.dtype, memory_axis_order(x), xw, out, geom)
 
 
 def maxpool_forward(x, size, stride=None):
@@ -72,21 +72,26 @@ def maxpool_forward(x, size, stride=None):
     return _maxpool_forward(x, _geometry(x, size, stride))
 
 
-def maxpool_backward(dout, cache):
+def maxpool_backward(dout, cache, pool=None):
     """Max pooling backward: dout (n, c, H_out, W_out) -> dx (n, c, H, W).
 
     Each window's gradient goes to the first of its inputs (row-major order) that equals
     the window's maximum, so ties do not count the gradient twice.
     """
-    x_shape, x_dtype, xw, out, (kh, kw, sh, sw, ho, wo) = cache
+    x_shape, x_dtype, x_axes, xw, out, (kh, kw, sh, sw, ho, wo) = cache
     dout = as_float_array(dout, "dout")
     if dout.shape != out.shape:
         raise ValueError(
             f"maxpool_backward: dout must have shape {out.shape}, got shape {dout.shape}"
         )
     overlap = sh < kh or sw < kw
-    # every input lies in exactly one window when stride == size: no zero-fill needed
-    dx = np.empty(x_shape, x_dtype) if (sh, sw) == (kh, kw) else np.zeros(x_shape, x_dtype)
+    # dx is laid out in memory like x (channel-first stays channel-first)
+    if pool is None:
+        dx = np.empty(tuple(x_shape[i] for i in x_axes), x_dtype).transpose(np.argsort(x_axes))
+    else:
+        dx = pool.fresh_with_layout("dx", x_shape, x_axes, x_dtype)
+    if (sh, sw) != (kh, kw):
+        dx.fill(0)  # with stride == size every input lies in exactly one window: no fill
     is_max = np.empty(out.shape, dtype=bool)
     taken = np.zeros(out.shape, dtype=bool)  # windows whose maximum was already found
     for u in range(kh):
@@ -155,7 +160,7 @@ class MaxPool2D(Layer):
     def _backward(self, dout):
         if not self.needs_input_grad:
             return None
-        return maxpool_backward(dout, self.cache)
+        return maxpool_backward(dout, self.cache, self._pool)
 
     def __repr__(self):
         return f"MaxPool2D(size={self.size}, stride={self.stride})"
