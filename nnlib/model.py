@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from nnlib import activations, losses
 from nnlib._checks import as_float_array
+from nnlib.layers.base import ArrayRecycler
 
 _ALIASES = {
     "softmax_cross_entropy": "categorical_cross_entropy",
@@ -54,6 +55,10 @@ class Sequential:
         self.loss_name = _ALIASES.get(loss, loss)
         self.cost, self.cost_grad = losses.get(self.loss_name)
         self.layers[0].needs_input_grad = bool(input_grad)
+        # one recycler for all layers: arrays that die early in a step are reused later in it
+        recycler = ArrayRecycler()
+        for layer in self.layers:
+            layer.recycler = recycler
 
     # ----- passes -----------------------------------------------------------------------
 

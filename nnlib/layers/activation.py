@@ -46,7 +46,7 @@ class ReLU(Activation):
 
     def _forward(self, z, train):
         # activations.relu(z), written into a reused array when the last one was let go
-        a = np.maximum(z, 0.0, out=self._pool.fresh_like("a", z))
+        a = np.maximum(z, 0.0, out=self.recycler.empty_like(z))
         # keep g'(z) as a boolean mask: a quarter of the memory of z, so backward reads less
         self.cache = np.greater(a, 0.0, out=self._pool.get("mask", a.shape, bool))
         return a
@@ -54,7 +54,7 @@ class ReLU(Activation):
     def _backward(self, dout):
         if not self.needs_input_grad:
             return None
-        dx = self._pool.fresh_like("dx", dout)
+        dx = self.recycler.empty_like(dout)
         return np.multiply(dout, self.cache, out=dx)  # dC/dz = dC/da * g'(z)
 
     def __repr__(self):

@@ -64,6 +64,8 @@ class Layer:
         self.needs_input_grad = True
         self.cache = None
         self._out_shape: tuple | None = None
+        # where outputs and input gradients come from (Sequential shares one among layers)
+        self.recycler = ArrayRecycler()
 
     # ----- public interface -------------------------------------------------------------
 
@@ -121,7 +123,6 @@ class BufferPool:
 
     def __init__(self) -> None:
         self._flat: dict[str, np.ndarray] = {}
-        self._fresh: dict[str, np.ndarray] = {}
 
     def get(self, name: str, shape: tuple, dtype) -> np.ndarray:
         """A C-contiguous array of ``shape`` and ``dtype`` (contents undefined)."""
@@ -135,50 +136,9 @@ class BufferPool:
             self._flat[name] = flat
         return flat[:size].reshape(shape)
 
-    def fresh_like(self, name: str, like: np.ndarray) -> np.ndarray:
-        """An array shaped and laid out like ``like`` that nobody else holds (contents undefined).
-
-        Used for arrays a layer hands back (outputs, input gradients): the previous one is
-        reused only when no reference to it (or to a view of it) is left outside this pool,
-        so an array the caller kept is never overwritten.
-        """
-        arr = self._fresh.get(name)
-        if (
-            arr is not None
-            and arr.shape == like.shape
-            and arr.strides == like.strides
-            and arr.dtype == like.dtype
-            and _refcount(self._fresh, name) == _UNSHARED
-        ):
-            return arr
-        arr = self._fresh[name] = np.empty_like(like)
-        return arr
-
-    def fresh(self, name: str, shape: tuple, dtype) -> np.ndarray:
-        """Like ``fresh_like`` for a C-contiguous array of ``shape`` and ``dtype``."""
-        arr = self._fresh.get(name)
-        if (
-            arr is not None
-            and arr.shape == tuple(shape)
-            and arr.dtype == dtype
-            and _refcount(self._fresh, name) == _UNSHARED
-        ):
-            return arr
-        arr = self._fresh[name] = np.empty(shape, dtype)
-        return arr
-
-    def fresh_with_layout(self, name: str, shape: tuple, axis_order: tuple, dtype):
-        """Like ``fresh``, laid out in memory with axes in ``axis_order`` (outermost first).
-
-        Returns a transposed view of shape ``shape``; see ``memory_axis_order``.
-        """
-        mem = self.fresh(name, tuple(shape[i] for i in axis_order), dtype)
-        return mem.transpose(np.argsort(axis_order))
-
     def clear(self) -> None:
         """Drop every buffer (frees the memory)."""
         self._flat.clear()
-        self._fresh.clear()
 
 
 def memory_axis_order(a: np.ndarray) -> tuple:
@@ -186,11 +146,53 @@ def memory_axis_order(a: np.ndarray) -> tuple:
     return tuple(int(i) for i in np.argsort([-abs(s) for s in a.strides], kind="stable"))
 
 
-def _refcount(store: dict, name: str) -> int:
-    value = store[name]
+class ArrayRecycler:
+    """Hands out arrays for layer outputs and gradients, recycling those nobody holds any more.
+
+    An array goes back into use only when no reference to it (or to a view of it) is left
+    outside the recycler, so an array the caller kept is never overwritten. ``Sequential``
+    gives all its layers one recycler: an output that died early in the step (the
+    convolution's z once ReLU has used it) then serves as a gradient later in the same step,
+    which keeps the memory a step touches small.
+    """
+
+    def __init__(self, limit: int = 16) -> None:
+        self.limit = limit
+        self._arrays: list[np.ndarray] = []
+
+    def empty(self, shape, dtype, axis_order=None) -> np.ndarray:
+        """An array of ``shape`` (contents undefined), laid out in memory with its axes in
+        ``axis_order`` (outermost first; C order by default)."""
+        dtype = np.dtype(dtype)
+        mem_shape = tuple(shape) if axis_order is None else tuple(shape[i] for i in axis_order)
+        for i in range(len(self._arrays)):
+            if _free_match(self._arrays, i, mem_shape, dtype):
+                arr = self._arrays[i]
+                break
+        else:
+            arr = np.empty(mem_shape, dtype)
+            self._arrays.append(arr)
+            if len(self._arrays) > self.limit:
+                del self._arrays[0]  # forget the oldest: bounded memory
+        return arr if axis_order is None else arr.transpose(np.argsort(axis_order))
+
+    def empty_like(self, like: np.ndarray) -> np.ndarray:
+        """An array shaped, typed and laid out like ``like``."""
+        return self.empty(like.shape, like.dtype, memory_axis_order(like))
+
+
+def _free_match(arrays: list, i: int, shape: tuple, dtype) -> bool:
+    value = arrays[i]
+    return value.shape == shape and value.dtype == dtype and sys.getrefcount(value) == _UNSHARED
+
+
+# The count sys.getrefcount sees, inside _free_match, for an array held by nothing but the
+# recycler's list, measured the same way so it does not depend on the interpreter's own
+# bookkeeping.
+def _unshared_count() -> int:
+    probe = [np.empty(1)]
+    value = probe[0]
     return sys.getrefcount(value)
 
 
-# The count _refcount sees for an array held by nothing but its dict entry, measured the same
-# way, so the comparison does not depend on how the interpreter counts its own references.
-_UNSHARED = _refcount({"probe": np.empty(1)}, "probe")
+_UNSHARED = _unshared_count()

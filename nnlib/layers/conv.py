@@ -126,7 +126,7 @@ def _check_conv_input(x, W, stride, padding):
     return ho, wo
 
 
-def _conv_forward(x, W, b, stride, padding, pool=None):
+def _conv_forward(x, W, b, stride, padding, pool=None, recycler=None):
     """Shared forward: returns out (n, c_out, ho, wo) and the cache for ``_conv_backward``."""
     ho, wo = _check_conv_input(x, W, stride, padding)
     c_out, c_in, kh, kw = W.shape
@@ -142,10 +142,10 @@ def _conv_forward(x, W, b, stride, padding, pool=None):
     cols[k] = 1.0
     Wb = np.concatenate([W.reshape(c_out, k), b[:, None]], axis=1)
     # (c_out, n ho wo): the whole layer in one product
-    if pool is None:
+    if recycler is None:
         z = Wb @ cols
     else:
-        z = pool.fresh("z", (c_out, n * ho * wo), np.result_type(Wb, cols))
+        z = recycler.empty((c_out, n * ho * wo), np.result_type(Wb, cols))
         np.matmul(Wb, cols, out=z)
     out = z.reshape(c_out, n, ho, wo).transpose(1, 0, 2, 3)
     cache = (x.shape, x.dtype, xp.shape, cols, W, stride, padding, (ho, wo))
@@ -249,7 +249,9 @@ class Conv2D(Layer):
 
     def _forward(self, x, train):
         W, b = self.params["W"], self.params["b"]
-        out, self.cache = _conv_forward(x, W, b, self.stride, self.padding, self._pool)
+        out, self.cache = _conv_forward(
+            x, W, b, self.stride, self.padding, self._pool, self.recycler
+        )
         return out
 
     def _backward(self, dout):

@@ -72,7 +72,7 @@ def maxpool_forward(x, size, stride=None):
     return _maxpool_forward(x, _geometry(x, size, stride))
 
 
-def maxpool_backward(dout, cache, pool=None):
+def maxpool_backward(dout, cache, recycler=None):
     """Max pooling backward: dout (n, c, H_out, W_out) -> dx (n, c, H, W).
 
     Each window's gradient goes to the first of its inputs (row-major order) that equals
@@ -86,10 +86,10 @@ def maxpool_backward(dout, cache, pool=None):
         )
     overlap = sh < kh or sw < kw
     # dx is laid out in memory like x (channel-first stays channel-first)
-    if pool is None:
+    if recycler is None:
         dx = np.empty(tuple(x_shape[i] for i in x_axes), x_dtype).transpose(np.argsort(x_axes))
     else:
-        dx = pool.fresh_with_layout("dx", x_shape, x_axes, x_dtype)
+        dx = recycler.empty(x_shape, x_dtype, x_axes)
     if (sh, sw) != (kh, kw):
         dx.fill(0)  # with stride == size every input lies in exactly one window: no fill
     is_max = np.empty(out.shape, dtype=bool)
@@ -160,7 +160,7 @@ class MaxPool2D(Layer):
     def _backward(self, dout):
         if not self.needs_input_grad:
             return None
-        return maxpool_backward(dout, self.cache, self._pool)
+        return maxpool_backward(dout, self.cache, self.recycler)
 
     def __repr__(self):
         return f"MaxPool2D(size={self.size}, stride={self.stride})"
