@@ -36,6 +36,4 @@ def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> 
 def check_dim(arr: np.ndarray, axis: int, size: int, name: str, meaning: str) -> None:
     """Raise ``ValueError`` unless ``arr.shape[axis] == size``."""
     if arr.shape[axis] != size:
-        raise ValueError(
-            f"{name} must have {size} {meaning} (axis {axis}), got shape {arr.shape}"
-        )
+        raise ValueError(f"{name} must have {size} {meaning} (axis {axis}), got shape {arr.shape}")

@@ -359,3 +359,26 @@ def test_integer_answers_are_fine_when_integers_are_expected():
     G.assert_close(np.array([1, 0, 1]), np.array([1, 0, 1]), "out")
     with pytest.raises(AssertionError, match="dtype int64"):
         G.assert_close(np.array([1, 0, 1]), np.array([1.0, 0.0, 1.0]), "out")
+
+
+def test_mistake_callables_receive_function_arguments_intact():
+    def forward_difference(f, x, h=1e-5):  # the planted mistake: one-sided differences
+        return (f(x + h) - f(x)) / h
+
+    def student(f, x):
+        return forward_difference(f, x)
+
+    def square(x):
+        return x * x
+
+    x = np.array([1.0, 2.0])
+    with pytest.raises(AssertionError, match="one-sided difference"):
+        G.check_output(
+            student,
+            square,
+            x,
+            expected=2 * x,
+            rtol=1e-9,
+            atol=0,
+            mistakes={"a one-sided difference": lambda f, x: forward_difference(f, x)},
+        )

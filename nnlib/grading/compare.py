@@ -113,6 +113,11 @@ def _shape_hint(got: np.ndarray, exp: np.ndarray, rtol, atol) -> str | None:
     return None
 
 
+def _copy(arg):
+    """A private copy of an array argument; anything else (a function, a number) as is."""
+    return np.array(arg, copy=True) if isinstance(arg, np.ndarray) else arg
+
+
 def check_output(
     fn,
     *args,
@@ -135,7 +140,7 @@ def check_output(
     __tracebackhide__ = True  # IPython hides this frame: the student sees the message
     names = arg_names or tuple(f"arg{i}" for i in range(len(args)))
     label = name or f"{getattr(fn, '__name__', 'f')}({', '.join(names)})"
-    before = [np.array(a, copy=True) if isinstance(a, np.ndarray) else None for a in args]
+    before = [_copy(a) if isinstance(a, np.ndarray) else None for a in args]
     with forbidden(fn, forbid):
         received = call(fn, *args, name=label)
     for arg_name, old, new in zip(names, before, args, strict=True):
@@ -150,7 +155,7 @@ def check_output(
         if callable(candidate):
             try:
                 with quiet():
-                    candidate = candidate(*[np.array(a, copy=True) for a in args])
+                    candidate = candidate(*[_copy(a) for a in args])
             except Exception:  # a candidate that cannot be computed here just does not match
                 candidate = None
         resolved[description] = candidate
