@@ -382,3 +382,17 @@ def test_mistake_callables_receive_function_arguments_intact():
             atol=0,
             mistakes={"a one-sided difference": lambda f, x: forward_difference(f, x)},
         )
+
+
+def test_forbid_ignores_a_student_function_rebound_over_the_reference(monkeypatch):
+    original = nnlib.activations.sigmoid
+
+    def my_sigmoid(z):  # the student's own (wrong) sigmoid, rebound over the reference
+        return 1 / (1 + np.exp(z))
+
+    monkeypatch.setattr(nnlib.activations, "sigmoid", my_sigmoid)
+    z = np.array([0.0, 1.0])
+    with G.forbidden(my_sigmoid, "nnlib.activations.sigmoid") as fn:
+        assert np.allclose(fn(z), 1 / (1 + np.exp(z)))  # the student's own still runs
+        with pytest.raises(AssertionError, match="earns no points"):
+            original(z)

@@ -30,6 +30,8 @@ import inspect
 import os
 import types
 
+from nnlib.grading.reference import FreshLoader
+
 
 def _message(target: str) -> str:
     what = target.rsplit(".", 1)[-1]
@@ -53,13 +55,17 @@ def _stub_code(message: str) -> types.CodeType:
 def _resolve(target: str):
     """The object a dotted ``target`` names: longest importable module prefix, then attributes.
 
-    Re-exported names (``"nnlib.data.one_hot"``) and methods
-    (``"nnlib.perceptron.Perceptron.fit"``) resolve to the function that is actually defined.
+    nnlib modules are loaded afresh from their source files (see ``reference``), so a
+    student who rebound ``nnlib.activations.sigmoid = my_sigmoid`` does not get their own
+    function forbidden in place of the reference. Re-exported names
+    (``"nnlib.data.one_hot"``) and methods (``"nnlib.perceptron.Perceptron.fit"``) resolve
+    to the function that is actually defined.
     """
     parts = target.split(".")
+    load = FreshLoader().load if parts[0] == "nnlib" else importlib.import_module
     for cut in range(len(parts), 0, -1):
         try:
-            obj = importlib.import_module(".".join(parts[:cut]))
+            obj = load(".".join(parts[:cut]))
         except ImportError:
             continue
         try:
@@ -71,6 +77,9 @@ def _resolve(target: str):
     raise ValueError(f"cannot forbid {target!r}: nothing of that name can be imported")
 
 
+_KEYS: dict[str, list[tuple[str, str]]] = {}  # target -> code keys, resolved once per copy
+
+
 def _code_keys(target: str) -> list[tuple[str, str]]:
     """(realpath of the source file, qualified name) of every function ``target`` stands for.
 
@@ -78,6 +87,8 @@ def _code_keys(target: str) -> list[tuple[str, str]]:
     Raises ``ValueError`` when ``target`` names no Python function, so a typo in a test
     cell never silently forbids nothing.
     """
+    if target in _KEYS:
+        return _KEYS[target]
     obj = _resolve(target)
     functions = (
         [f for f in vars(obj).values() if isinstance(f, types.FunctionType)]
@@ -91,6 +102,7 @@ def _code_keys(target: str) -> list[tuple[str, str]]:
             raise ValueError(f"cannot forbid {target!r}: it is not a Python function or class")
         qualname = getattr(code, "co_qualname", func.__qualname__)
         keys.append((os.path.realpath(code.co_filename), qualname))
+    _KEYS[target] = keys
     return keys
 
 
