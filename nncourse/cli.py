@@ -4,6 +4,7 @@ nncourse release                 # regenerate every course/<id>/ from solutions/
 nncourse release 01_neuron       # only these assignments
 nncourse list                    # the assignments in solutions/ and whether released
 nncourse student-setup           # JupyterLab as students get it (Binder, browser tests)
+nncourse autograde 01_neuron --workers 2   # grade submitted/ (isolated, parallel)
 """
 
 from __future__ import annotations
@@ -37,6 +38,23 @@ def cmd_student_setup(args) -> int:
 
     env = nbgrader_run.nbgrader_env()  # the jupyter of this interpreter first on PATH
     return student_setup.run(args.level, env=env, dry_run=args.dry_run)
+
+
+def cmd_autograde(args) -> int:
+    from nncourse.autograde import Options, autograde
+
+    options = Options(
+        workers=args.workers,
+        cell_timeout=args.cell_timeout,
+        timeout=args.timeout,
+        memory_mb=args.memory_mb,
+        output_kb=args.output_kb,
+        feedback=not args.no_feedback,
+        progress=not args.no_progress,
+    )
+    results = autograde(args.root, args.assignments, options)
+    failed = sum(o.status == "failed" for outcomes in results.values() for o in outcomes)
+    return 3 if failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,7 +100,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--dry-run", action="store_true", help="only print the commands")
     p.set_defaults(func=cmd_student_setup)
+
+    defaults = _autograde_defaults()
+    p = sub.add_parser(
+        "autograde",
+        help="grade submitted/ into nbgrader's gradebook: isolated, parallel, trusted",
+        description="Pre-flight every submission (repair what is safe, report the rest for "
+        "that student alone), run each in its own limited process (as an unprivileged user "
+        "when run as root) with the hidden tests re-run by trusted code, N at a time, and "
+        "record the scores with nbgrader. Writes reports/<id>/grades.csv (status graded, "
+        "late, failed with the reason, missing) and reports/<id>/scores.png. Exit status 3 "
+        "if some submission could not be graded.",
+    )
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: all")
+    p.add_argument("--workers", type=int, default=defaults.workers, help="default: the cores")
+    p.add_argument("--cell-timeout", type=float, default=defaults.cell_timeout, help="s per cell")
+    p.add_argument("--timeout", type=float, default=defaults.timeout, help="s per submission")
+    p.add_argument("--memory-mb", type=int, default=defaults.memory_mb, help="per submission")
+    p.add_argument("--output-kb", type=int, default=defaults.output_kb, help="kept per cell")
+    p.add_argument("--no-feedback", action="store_true", help="skip generate_feedback")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_autograde)
     return parser
+
+
+def _autograde_defaults():
+    from nncourse.autograde.runner import Options
+
+    return Options()
 
 
 def main(argv: list[str] | None = None) -> int:

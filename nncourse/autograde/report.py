@@ -1,0 +1,201 @@
+"""Honest reports of an autograde batch.
+
+- ``reports/<id>/grades.csv``: one row per student with a status: ``graded``, ``late``
+  (graded, submitted after the due date), ``failed`` (could not be graded; the reason is
+  given, the score left empty, never 0.0) or ``missing`` (in the gradebook, nothing
+  submitted); then the score, late penalty, per-cell scores, repairs and notes;
+- ``reports/<id>/scores.png``: the distribution of scores per exercise;
+- feedback: nbgrader's own (``generate_feedback`` with `HideHiddenTests`, which never
+  shows hidden tests) for graded students, a short page with the reason for the others.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+from collections import Counter
+from pathlib import Path
+
+import nbformat
+
+from nncourse import nbgrader_run
+
+STATUSES = ("graded", "late", "failed", "missing")
+
+
+def collect_scores(db_url, assignment, outcomes, root: Path, log: str) -> None:
+    """Read what nbgrader wrote for each graded student (and catch what it could not)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    errors = [line for line in log.splitlines() if "ERROR" in line]
+    with Gradebook(db_url) as gb:
+        for out in outcomes.values():
+            if out.status != "graded":
+                continue
+            marker = f"{out.student}/{assignment}"
+            autograded = root / "autograded" / out.student / assignment / f"{assignment}.ipynb"
+            if any(marker in line for line in errors) or not autograded.is_file():
+                out.status = "failed"
+                out.reason = "nbgrader could not record this submission (see its log)"
+                continue
+            try:
+                sub = gb.find_submission(assignment, out.student)
+            except MissingEntry:
+                out.status, out.reason = "failed", "no gradebook entry after grading"
+                continue
+            out.score, out.max_score = float(sub.score), float(sub.max_score)
+            out.seconds_late = float(sub.total_seconds_late or 0)
+            for nb in sub.notebooks:
+                for g in nb.grades:
+                    out.cells[g.name] = float(g.score)
+            if out.seconds_late > 0:
+                out.status = "late"
+
+
+def add_missing(db_url, assignment, outcomes) -> None:
+    """Students of the gradebook who submitted nothing for this assignment."""
+    from nbgrader.api import Gradebook
+
+    from nncourse.autograde.runner import Outcome
+
+    with Gradebook(db_url) as gb:
+        for student in gb.students:
+            if student.id not in outcomes:
+                outcomes[student.id] = Outcome(student.id, "missing", "nothing was submitted")
+
+
+def exercises(source: nbformat.NotebookNode) -> dict[str, str]:
+    """Test cell grade_id -> the answer cell (exercise) it follows in the source."""
+    current, owner = "", {}
+    for cell in source.cells:
+        m = cell.get("metadata", {}).get("nbgrader", {})
+        if m.get("solution"):
+            current = m["grade_id"]
+        elif m.get("grade"):
+            owner[m["grade_id"]] = current or m["grade_id"]
+    return owner
+
+
+def write(root: Path, assignment: str, outcomes) -> list[Path]:
+    out_dir = root / "reports" / assignment
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cell_ids = sorted({gid for o in outcomes for gid in o.cells})
+    csv_path = out_dir / "grades.csv"
+    with csv_path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(
+            [
+                "student",
+                "status",
+                "score",
+                "max_score",
+                "seconds_late",
+                "reason",
+                "repairs",
+                "notes",
+            ]
+            + cell_ids
+        )
+        for o in outcomes:
+            graded = o.status in ("graded", "late")
+            writer.writerow(
+                [
+                    o.student,
+                    o.status,
+                    f"{o.score:g}" if graded else "",
+                    f"{o.max_score:g}" if graded else "",
+                    f"{o.seconds_late:g}" if graded else "",
+                    o.reason,
+                    "; ".join(o.repairs),
+                    "; ".join(o.notes),
+                ]
+                + [f"{o.cells[g]:g}" if graded and g in o.cells else "" for g in cell_ids]
+            )
+    source = nbformat.read(root / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    png = plot(out_dir / "scores.png", assignment, outcomes, source)
+    return [csv_path, png]
+
+
+def plot(path: Path, assignment: str, outcomes, source) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    owner = exercises(source)
+    points = {}
+    for cell in source.cells:
+        m = cell.get("metadata", {}).get("nbgrader", {})
+        if m.get("grade"):
+            ex = owner[m["grade_id"]]
+            points[ex] = points.get(ex, 0.0) + float(m.get("points", 0))
+    graded = [o for o in outcomes if o.status in ("graded", "late")]
+    names = list(points) + ["total"]
+    cols = min(4, len(names))
+    rows = -(-len(names) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows), squeeze=False)
+    for ax, name in zip(axes.flat, names, strict=False):
+        if name == "total":
+            values, top = [o.score for o in graded], sum(points.values())
+        else:
+            values = [sum(v for g, v in o.cells.items() if owner.get(g) == name) for o in graded]
+            top = points[name]
+        ax.hist(values, bins=[x - 0.25 for x in _ticks(top)] + [top + 0.25], color="tab:blue")
+        ax.set_title(f"{name} (/{top:g})", fontsize=9)
+        ax.set_xlabel("score", fontsize=8)
+    for ax in list(axes.flat)[len(names) :]:
+        ax.axis("off")
+    counts = Counter(o.status for o in outcomes)
+    status = ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES)
+    fig.suptitle(f"{assignment}: score per exercise ({status})", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def _ticks(top: float) -> list[float]:
+    step = 0.5 if top <= 4 else max(1.0, round(top / 12))
+    ticks, x = [], 0.0
+    while x <= top + 1e-9:
+        ticks.append(x)
+        x += step
+    return ticks
+
+
+def feedback(root: Path, assignment: str, outcomes: dict, db_url: str) -> None:
+    """nbgrader's feedback for graded students; the reason for everyone else."""
+    if any(o.status in ("graded", "late") for o in outcomes.values()):
+        nbgrader_run.run_nbgrader(
+            root, ["generate_feedback", assignment, "--force"], db_url=db_url, check=False
+        )
+    for o in outcomes.values():
+        if o.status in ("graded", "late"):
+            continue
+        folder = root / "feedback" / o.student / assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        words = "was not graded" if o.status == "failed" else "is missing"
+        repairs = "".join(f"<li>{html.escape(r)}</li>" for r in o.repairs)
+        page = (
+            f"<html><body><h1>{html.escape(assignment)}: your submission {words}</h1>"
+            f"<p>{html.escape(o.reason)}</p>"
+            + (f"<p>Repaired before grading:</p><ul>{repairs}</ul>" if repairs else "")
+            + "<p>Please fix this and submit again, or ask your instructor.</p></body></html>"
+        )
+        (folder / f"{assignment}.html").write_text(page, encoding="utf-8")
+
+
+def summary(assignment: str, outcomes, seconds: float, workers: int) -> str:
+    counts = Counter(o.status for o in outcomes)
+    graded = [o for o in outcomes if o.status in ("graded", "late")]
+    lines = [
+        f"{assignment}: {len(outcomes)} students in {seconds:.1f} s with {workers} workers: "
+        + ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES)
+    ]
+    if graded:
+        mean = sum(o.score for o in graded) / len(graded)
+        lines.append(f"  mean score {mean:.2f} / {graded[0].max_score:g}")
+    for o in outcomes:
+        if o.status in ("failed", "missing"):
+            lines.append(f"  {o.student}: {o.status}: {o.reason}")
+    return "\n".join(lines)
