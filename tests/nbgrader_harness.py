@@ -75,6 +75,14 @@ def with_cell(nb, grade_id: str, source: str):
     return nb
 
 
+def with_cells(nb, answers: dict[str, str]):
+    """A copy of `nb` with each cell of `answers` (grade_id -> source) replaced."""
+    nb = copy.deepcopy(nb)
+    for gid, source in answers.items():
+        find_cell(nb, gid).source = source
+    return nb
+
+
 def strip_markers(source: str) -> str:
     """Solution code as a student would type it: marker lines and hidden tests removed."""
     kept, hidden = [], False
@@ -97,6 +105,11 @@ class Grade:
     cells: dict[str, tuple[float, float]]  # grade_id -> (score, max_score)
     notebook: nbformat.NotebookNode  # the autograded notebook, with outputs
     log: str = field(default="", repr=False)  # nbgrader's log of the whole run
+
+    @property
+    def lost(self) -> set[str]:
+        """grade_ids of the test cells that scored below their points."""
+        return {gid for gid, (score, max_score) in self.cells.items() if score < max_score}
 
     def output_text(self, grade_id: str) -> str:
         """All text and error output of that cell, ANSI colours removed."""
@@ -181,6 +194,19 @@ class Course:
                 score, max_score, cells, nbformat.read(path, as_version=4), result.output
             )
         return grades
+
+    def autograde_planted(
+        self, assignment: str, planted: dict[str, dict[str, str]]
+    ) -> dict[str, Grade]:
+        """Autograde, in one run, the solved notebook ("solved"), the untouched release
+        ("untouched") and one submission per entry of `planted`: student -> the answer
+        cells (grade_id -> source) that differ from the solution. Mistakes in
+        independent exercises can share a student, since every cell is scored alone."""
+        solved = self.solved_submission(assignment)
+        submissions = {"solved": solved, "untouched": self.release(assignment)}
+        for student, answers in planted.items():
+            submissions[student] = with_cells(solved, answers)
+        return self.autograde(assignment, submissions)
 
     def feedback(self, assignment: str) -> dict[str, str]:
         """Run generate_feedback for everything autograded; student id -> feedback HTML."""

@@ -6,7 +6,6 @@ that names the mistake.
 """
 
 import pytest
-from nbgrader_harness import with_cell
 
 pytestmark = pytest.mark.slow
 
@@ -102,36 +101,23 @@ NO_MINUS_LOSES = SIGMOID_CELLS | {"test_sigmoid_prime_gradcheck"}
 
 @pytest.fixture(scope="module")
 def grades(course):
-    solved = course.solved_submission(A)
-    warns = with_cell(with_cell(solved, "tanh_prime", WARNS_TANH), "neuron", WARNS_NEURON)
-    delegates = with_cell(
-        with_cell(solved, "sigmoid", DELEGATES_SIGMOID), "softmax", DELEGATES_SOFTMAX
-    )
     # Mistakes in independent exercises share a submission: fewer notebooks to execute.
-    submissions = {
-        "solved": solved,
-        "untouched": course.release(A),
-        "no_minus_wrong_axis": with_cell(
-            with_cell(solved, "sigmoid", NO_MINUS), "softmax", WRONG_AXIS
-        ),
-        "overflows_twice": with_cell(
-            with_cell(solved, "sigmoid", OVERFLOWS), "sigmoid_prime", TWICE
-        ),
-        "delegates": delegates,
-        "warns": warns,
-        "tampers": with_cell(solved, "sigmoid", TAMPERS),
-    }
-    return course.autograde(A, submissions)
-
-
-def lost(grade) -> set[str]:
-    return {gid for gid, (score, max_score) in grade.cells.items() if score != max_score}
+    return course.autograde_planted(
+        A,
+        {
+            "no_minus_wrong_axis": {"sigmoid": NO_MINUS, "softmax": WRONG_AXIS},
+            "overflows_twice": {"sigmoid": OVERFLOWS, "sigmoid_prime": TWICE},
+            "delegates": {"sigmoid": DELEGATES_SIGMOID, "softmax": DELEGATES_SOFTMAX},
+            "warns": {"tanh_prime": WARNS_TANH, "neuron": WARNS_NEURON},
+            "tampers": {"sigmoid": TAMPERS},
+        },
+    )
 
 
 def test_solution_gets_full_marks(grades):
     g = grades["solved"]
     assert g.max_score == 18
-    assert g.score == g.max_score, {k: g.output_text(k)[-500:] for k in lost(g)}
+    assert g.score == g.max_score, {k: g.output_text(k)[-500:] for k in g.lost}
 
 
 def test_untouched_release_scores_zero(grades):
@@ -158,7 +144,7 @@ TWICE_LOSES = {
 )
 def test_planted_mistakes_lose_exactly_their_cells(grades, student, cells):
     g = grades[student]
-    assert lost(g) == cells
+    assert g.lost == cells
     assert g.score == g.max_score - len(cells)  # every one of these cells is worth 1 point
 
 
@@ -196,4 +182,4 @@ def test_student_sees_what_went_wrong(grades, student, cell, message):
 
 def test_right_answers_that_warn_get_full_marks(grades):
     g = grades["warns"]
-    assert g.score == g.max_score, {k: g.output_text(k)[-500:] for k in lost(g)}
+    assert g.score == g.max_score, {k: g.output_text(k)[-500:] for k in g.lost}

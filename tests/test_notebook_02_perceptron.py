@@ -5,7 +5,6 @@ sits in a different exercise, so the per-cell scores show exactly which cells it
 """
 
 import pytest
-from nbgrader_harness import Course, with_cell
 
 pytestmark = pytest.mark.slow
 
@@ -119,40 +118,26 @@ DELEGATED_CELLS = {
 
 
 @pytest.fixture(scope="module")
-def grades(tmp_path_factory):
-    course = Course(tmp_path_factory.mktemp("nb02"), [A])
-    solved = course.solved_submission(A)
-    wrong = solved
-    for gid, src in [
-        ("perceptron_output", OUTPUT_GE),
-        ("boundary_line", BOUNDARY_SIGN),
-        ("gate_weights", GATES_ON_BOUNDARY),
-        ("xor_gate", XOR_DIRECT),
-        ("train_perceptron", TRAIN_NO_BIAS),
-    ]:
-        wrong = with_cell(wrong, gid, src)
-    delegating = solved
-    for gid, src in DELEGATE.items():
-        delegating = with_cell(delegating, gid, src)
-    return course.autograde(
+def grades(course):
+    return course.autograde_planted(
         A,
         {
-            "solved": solved,
-            "untouched": course.release(A),
-            "wrong": wrong,
-            "delegating": delegating,
+            "wrong": {
+                "perceptron_output": OUTPUT_GE,
+                "boundary_line": BOUNDARY_SIGN,
+                "gate_weights": GATES_ON_BOUNDARY,
+                "xor_gate": XOR_DIRECT,
+                "train_perceptron": TRAIN_NO_BIAS,
+            },
+            "delegating": DELEGATE,
         },
     )
-
-
-def lost_cells(grade):
-    return {gid for gid, (score, max_score) in grade.cells.items() if score < max_score}
 
 
 def test_solved_gets_full_marks(grades):
     g = grades["solved"]
     assert g.max_score >= 20
-    assert g.score == g.max_score, {k: g.output_text(k)[-400:] for k in lost_cells(g)}
+    assert g.score == g.max_score, {k: g.output_text(k)[-400:] for k in g.lost}
 
 
 def test_untouched_scores_zero(grades):
@@ -163,7 +148,7 @@ def test_untouched_scores_zero(grades):
 
 def test_planted_mistakes_lose_exactly_their_cells(grades):
     g = grades["wrong"]
-    assert lost_cells(g) == set(EXPECTED_LOSSES)
+    assert g.lost == set(EXPECTED_LOSSES)
     for gid, message in EXPECTED_LOSSES.items():
         assert message in g.output_text(gid), (gid, g.output_text(gid)[-600:])
 
@@ -171,7 +156,7 @@ def test_planted_mistakes_lose_exactly_their_cells(grades):
 def test_delegating_to_nnlib_earns_nothing(grades):
     g = grades["delegating"]
     forbidden = {gid for cells in DELEGATED_CELLS.values() for gid in cells}
-    assert lost_cells(g) == forbidden
+    assert g.lost == forbidden
     for cells in DELEGATED_CELLS.values():
         for gid in cells:
             assert g.cells[gid][0] == 0

@@ -6,7 +6,6 @@ numerical-gradient cell of its gradient; that dependency is asserted explicitly 
 """
 
 import pytest
-from nbgrader_harness import Course, with_cell
 
 pytestmark = pytest.mark.slow
 
@@ -120,33 +119,14 @@ DELEGATED_CELLS = {
 
 
 @pytest.fixture(scope="module")
-def grades(tmp_path_factory):
-    course = Course(tmp_path_factory.mktemp("nb03"), [A])
-    solved = course.solved_submission(A)
-    wrong, delegating = solved, solved
-    for gid, src in PLANTED.items():
-        wrong = with_cell(wrong, gid, src)
-    for gid, src in DELEGATE.items():
-        delegating = with_cell(delegating, gid, src)
-    return course.autograde(
-        A,
-        {
-            "solved": solved,
-            "untouched": course.release(A),
-            "wrong": wrong,
-            "delegating": delegating,
-        },
-    )
-
-
-def lost_cells(grade):
-    return {gid for gid, (score, max_score) in grade.cells.items() if score < max_score}
+def grades(course):
+    return course.autograde_planted(A, {"wrong": PLANTED, "delegating": DELEGATE})
 
 
 def test_solved_gets_full_marks(grades):
     g = grades["solved"]
     assert g.max_score >= 20
-    assert g.score == g.max_score, {k: g.output_text(k)[-400:] for k in lost_cells(g)}
+    assert g.score == g.max_score, {k: g.output_text(k)[-400:] for k in g.lost}
 
 
 def test_untouched_scores_zero(grades):
@@ -157,14 +137,14 @@ def test_untouched_scores_zero(grades):
 
 def test_planted_mistakes_lose_exactly_their_cells(grades):
     g = grades["wrong"]
-    assert lost_cells(g) == set(EXPECTED_LOSSES)
+    assert g.lost == set(EXPECTED_LOSSES)
     for gid, message in EXPECTED_LOSSES.items():
         assert message in g.output_text(gid), (gid, g.output_text(gid)[-600:])
 
 
 def test_delegating_to_nnlib_earns_nothing(grades):
     g = grades["delegating"]
-    assert lost_cells(g) == DELEGATED_CELLS
+    assert g.lost == DELEGATED_CELLS
     assert all(g.cells[gid][0] == 0 for gid in DELEGATED_CELLS)
     for gid in ("test_quadratic_cost_worked", "test_cross_entropy_gradients_worked"):
         assert "earns no points" in g.output_text(gid), g.output_text(gid)[-600:]

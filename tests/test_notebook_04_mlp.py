@@ -6,7 +6,6 @@ the test cells listed for it, with a message that names the mistake.
 """
 
 import pytest
-from nbgrader_harness import with_cell
 
 pytestmark = pytest.mark.slow
 
@@ -114,45 +113,22 @@ def count_params(sizes):
 SLY_LOSES = INIT_CELLS | DENSE_CELLS | FORWARD_CELLS | COUNT_CELLS
 
 
-def planted(nb, answers: dict):
-    for grade_id, source in answers.items():
-        nb = with_cell(nb, grade_id, source)
-    return nb
-
-
 @pytest.fixture(scope="module")
 def grades(course):
-    solved = course.solved_submission(A)
-    mistakes = planted(
-        solved,
-        {
-            "init_params": GLOBAL_RNG,
-            "dense_forward": DENSE_DELEGATES,
-            "forward": FORWARD_DELEGATES,
-            "output_activation": SIGMOID_FOR_CLASSES,
-            "count_params": NO_BIASES,
-            "xor_network": OR_NOT_XOR,
-        },
-    )
-    sly = planted(
-        solved,
-        {
-            "init_params": INIT_DELEGATES,
-            "dense_forward": TRANSPOSED,
-            "count_params": COUNT_DELEGATES,
-        },
-    )
-    submissions = {
-        "solved": solved,
-        "untouched": course.release(A),
-        "mistakes": mistakes,
-        "sly": sly,
+    mistakes = {
+        "init_params": GLOBAL_RNG,
+        "dense_forward": DENSE_DELEGATES,
+        "forward": FORWARD_DELEGATES,
+        "output_activation": SIGMOID_FOR_CLASSES,
+        "count_params": NO_BIASES,
+        "xor_network": OR_NOT_XOR,
     }
-    return course.autograde(A, submissions)
-
-
-def lost(grade) -> set[str]:
-    return {gid for gid, (score, max_score) in grade.cells.items() if score != max_score}
+    sly = {
+        "init_params": INIT_DELEGATES,
+        "dense_forward": TRANSPOSED,
+        "count_params": COUNT_DELEGATES,
+    }
+    return course.autograde_planted(A, {"mistakes": mistakes, "sly": sly})
 
 
 def points_of(grade, cells) -> float:
@@ -162,7 +138,7 @@ def points_of(grade, cells) -> float:
 def test_solution_gets_full_marks(grades):
     g = grades["solved"]
     assert g.max_score == 19
-    assert g.score == g.max_score, {k: g.output_text(k)[-800:] for k in lost(g)}
+    assert g.score == g.max_score, {k: g.output_text(k)[-800:] for k in g.lost}
 
 
 def test_untouched_release_scores_zero(grades):
@@ -175,7 +151,7 @@ def test_untouched_release_scores_zero(grades):
 @pytest.mark.parametrize("student, cells", [("mistakes", MISTAKES_LOSE), ("sly", SLY_LOSES)])
 def test_planted_mistakes_lose_exactly_their_cells(grades, student, cells):
     g = grades[student]
-    assert lost(g) == cells, {k: g.output_text(k)[-600:] for k in lost(g) ^ cells}
+    assert g.lost == cells, {k: g.output_text(k)[-600:] for k in g.lost ^ cells}
     assert g.score == g.max_score - points_of(g, cells)
 
 

@@ -9,7 +9,6 @@ lost and the message the student reads (naming the equation and the likely slip)
 """
 
 import pytest
-from nbgrader_harness import with_cell
 
 pytestmark = pytest.mark.slow
 
@@ -270,25 +269,9 @@ MESSAGES_B = {
 }
 
 
-def planted(solved, answers: dict):
-    nb = solved
-    for grade_id, source in answers.items():
-        nb = with_cell(nb, grade_id, source)
-    return nb
-
-
 @pytest.fixture(scope="module")
 def grades(course):
-    solved = course.solved_submission(A)
-    return course.autograde(
-        A,
-        {
-            "solved": solved,
-            "untouched": course.release(A),
-            "mistakes_a": planted(solved, MISTAKES_A),
-            "mistakes_b": planted(solved, MISTAKES_B),
-        },
-    )
+    return course.autograde_planted(A, {"mistakes_a": MISTAKES_A, "mistakes_b": MISTAKES_B})
 
 
 def test_points_per_cell_are_as_designed(grades):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbgrader_harness import REPO_ROOT, grade_id, strip_markers, with_cell
+from nbgrader_harness import REPO_ROOT, grade_id, strip_markers
 
 A = "06_mnist"
 SOLUTION = REPO_ROOT / "solutions" / A / f"{A}.ipynb"
@@ -358,52 +358,37 @@ def grades(course):
         shared = REPO_ROOT.parent / "shared" / "data"
         if (Path(shared) / "mnist").is_dir():
             os.environ["NNLIB_DATA"] = str(shared)
-    solved = course.solved_submission(A)
     # Mistakes in independent exercises share a submission: fewer notebooks to execute.
-    wrong = solved
-    for exercise, source in [
-        ("one_hot", ONE_HOT_MINUS_ONE),
-        ("iterate_minibatches", NO_SHUFFLE),
-        ("sgd_update", WRONG_SIGN),
-        ("train", NO_REASSIGN),
-        ("accuracy", NO_ARGMAX),
-        ("confusion_matrix", TRANSPOSED),
-    ]:
-        wrong = with_cell(wrong, exercise, source)
-    sly = solved
-    for exercise, source in [
-        ("one_hot", ONE_HOT_DELEGATES),
-        ("iterate_minibatches", ITERATE_DELEGATES),
-        ("sgd_update", IN_PLACE),
-        ("accuracy", PERCENT),
-        ("confusion_matrix", CM_DELEGATES),
-    ]:
-        sly = with_cell(sly, exercise, source)
-    submissions = {
-        "solved": solved,
-        "untouched": course.release(A),
-        "wrong": wrong,
-        "sly": sly,
+    wrong = {
+        "one_hot": ONE_HOT_MINUS_ONE,
+        "iterate_minibatches": NO_SHUFFLE,
+        "sgd_update": WRONG_SIGN,
+        "train": NO_REASSIGN,
+        "accuracy": NO_ARGMAX,
+        "confusion_matrix": TRANSPOSED,
     }
-    return course.autograde(A, submissions)
-
-
-def lost(grade) -> set[str]:
-    return {gid for gid, (score, max_score) in grade.cells.items() if score != max_score}
+    sly = {
+        "one_hot": ONE_HOT_DELEGATES,
+        "iterate_minibatches": ITERATE_DELEGATES,
+        "sgd_update": IN_PLACE,
+        "accuracy": PERCENT,
+        "confusion_matrix": CM_DELEGATES,
+    }
+    return course.autograde_planted(A, {"wrong": wrong, "sly": sly})
 
 
 @pytest.mark.slow
 def test_solution_gets_full_marks(grades):
     g = grades["solved"]
     assert g.max_score == 20
-    assert g.score == g.max_score, {k: g.output_text(k)[-600:] for k in lost(g)}
+    assert g.score == g.max_score, {k: g.output_text(k)[-600:] for k in g.lost}
 
 
 @pytest.mark.slow
 def test_untouched_release_scores_zero(grades):
     g = grades["untouched"]
     assert g.score == 0
-    assert lost(g) == set().union(*ALL.values())
+    assert g.lost == set().union(*ALL.values())
     assert "is not written yet" in g.output_text("test_one_hot_example")
     assert "train(params, loss_and_grads, ...) is not written yet" in g.output_text(
         "test_train_decreases"
@@ -421,7 +406,7 @@ def test_planted_mistakes_lose_exactly_their_cells(grades):
         | ALL["accuracy"]
         | ALL["confusion_matrix"]
     )
-    assert lost(g) == expected
+    assert g.lost == expected
     assert all(g.cells[gid][0] == 0 for gid in expected)
     assert g.score == 3  # example + coverage of the iterator, train leaves its inputs alone
     for gid, text in [
@@ -444,7 +429,7 @@ def test_delegating_and_in_place_answers_lose_their_exercises(grades):
         | ALL["accuracy"]
         | ALL["confusion_matrix"]
     )
-    assert lost(g) == expected
+    assert g.lost == expected
     assert g.score == 4  # only train, which was left correct
     assert "calling nnlib.data.batches.one_hot earns no points" in g.output_text(
         "test_one_hot_example"

@@ -10,7 +10,6 @@ sits in a different exercise, so the per-cell scores show exactly which cells it
 """
 
 import pytest
-from nbgrader_harness import Course, with_cell
 
 pytestmark = pytest.mark.slow
 
@@ -125,39 +124,25 @@ DELEGATED_CELLS = {
 
 
 @pytest.fixture(scope="module")
-def grades(tmp_path_factory):
-    course = Course(tmp_path_factory.mktemp("nb07"), [A])
-    solved = course.solved_submission(A)
-    wrong = solved
-    for gid, src in [
-        ("conv_output_size", OFF_BY_ONE),
-        ("conv2d_naive", FLIPPED_KERNEL),
-        ("conv2d_backward", DB_WRONG_AXES),
-        ("maxpool_backward", EVERY_ELEMENT),
-    ]:
-        wrong = with_cell(wrong, gid, src)
-    delegating = solved
-    for gid, src in DELEGATE.items():
-        delegating = with_cell(delegating, gid, src)
-    return course.autograde(
+def grades(course):
+    return course.autograde_planted(
         A,
         {
-            "solved": solved,
-            "untouched": course.release(A),
-            "wrong": wrong,
-            "delegating": delegating,
+            "wrong": {
+                "conv_output_size": OFF_BY_ONE,
+                "conv2d_naive": FLIPPED_KERNEL,
+                "conv2d_backward": DB_WRONG_AXES,
+                "maxpool_backward": EVERY_ELEMENT,
+            },
+            "delegating": DELEGATE,
         },
     )
-
-
-def lost_cells(grade):
-    return {gid for gid, (score, max_score) in grade.cells.items() if score < max_score}
 
 
 def test_solved_gets_full_marks(grades):
     g = grades["solved"]
     assert g.max_score == 27
-    assert g.score == g.max_score, {k: g.output_text(k)[-600:] for k in lost_cells(g)}
+    assert g.score == g.max_score, {k: g.output_text(k)[-600:] for k in g.lost}
 
 
 def test_untouched_scores_zero(grades):
@@ -168,7 +153,7 @@ def test_untouched_scores_zero(grades):
 
 def test_planted_mistakes_lose_exactly_their_cells(grades):
     g = grades["wrong"]
-    assert lost_cells(g) == set(EXPECTED_LOSSES)
+    assert g.lost == set(EXPECTED_LOSSES)
     for gid in EXPECTED_LOSSES:
         assert g.cells[gid][0] == 0, gid
     for gid, message in EXPECTED_LOSSES.items():
@@ -178,7 +163,7 @@ def test_planted_mistakes_lose_exactly_their_cells(grades):
 def test_delegating_to_nnlib_earns_nothing(grades):
     g = grades["delegating"]
     forbidden = {gid for cells in DELEGATED_CELLS.values() for gid in cells}
-    assert lost_cells(g) == forbidden
+    assert g.lost == forbidden
     for gid in forbidden:
         assert g.cells[gid][0] == 0
         assert "earns no points" in g.output_text(gid), (gid, g.output_text(gid)[-600:])
