@@ -12,7 +12,6 @@ mistake is meant to cost those cells too, and the tests list them.
 """
 
 import pytest
-from nbgrader_harness import with_cell
 
 pytestmark = pytest.mark.slow
 
@@ -85,30 +84,27 @@ EXPECTED_LOST = {
 
 @pytest.fixture(scope="module")
 def grades(course):
-    solved = course.solved_submission(A)
-    no_rescale = with_cell(solved, "dropout_forward", NO_RESCALE)
-    no_rescale = with_cell(no_rescale, "l2_gradient", L2_NO_N)
-    no_rescale = with_cell(no_rescale, "dropout_backward", DELEGATES_BACKWARD)
-    keep_prob = with_cell(solved, "dropout_forward", KEEP_PROB)
-    keep_prob = with_cell(keep_prob, "mlp_forward", ALWAYS_TRAIN)
-    keep_prob = with_cell(keep_prob, "l2_gradient", L2_HALF)
-    submissions = {
-        "solved": solved,
-        "untouched": course.release(A),
-        "no_rescale": no_rescale,
-        "keep_prob": keep_prob,
-    }
-    return course.autograde(A, submissions)
-
-
-def lost(grade) -> set[str]:
-    return {gid for gid, (score, max_score) in grade.cells.items() if score != max_score}
+    return course.autograde_planted(
+        A,
+        {
+            "no_rescale": {
+                "dropout_forward": NO_RESCALE,
+                "l2_gradient": L2_NO_N,
+                "dropout_backward": DELEGATES_BACKWARD,
+            },
+            "keep_prob": {
+                "dropout_forward": KEEP_PROB,
+                "mlp_forward": ALWAYS_TRAIN,
+                "l2_gradient": L2_HALF,
+            },
+        },
+    )
 
 
 def test_solution_gets_full_marks(grades):
     g = grades["solved"]
     assert g.max_score == 19
-    assert g.score == g.max_score, {k: g.output_text(k)[-800:] for k in lost(g)}
+    assert g.score == g.max_score, {k: g.output_text(k)[-800:] for k in g.lost}
 
 
 def test_untouched_release_scores_zero(grades):
@@ -121,7 +117,7 @@ def test_untouched_release_scores_zero(grades):
 @pytest.mark.parametrize("student", sorted(EXPECTED_LOST))
 def test_planted_mistakes_lose_exactly_their_cells(grades, student):
     g = grades[student]
-    assert lost(g) == EXPECTED_LOST[student], {k: g.output_text(k)[-600:] for k in lost(g)}
+    assert g.lost == EXPECTED_LOST[student], {k: g.output_text(k)[-600:] for k in g.lost}
     assert g.score == g.max_score - len(EXPECTED_LOST[student])  # every cell is worth 1
 
 
