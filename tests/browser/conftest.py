@@ -1,0 +1,195 @@
+"""One JupyterLab server (student set-up, isolated config) and one headless Chromium for the
+whole browser suite.
+
+The server serves a temporary copy of `solutions/` and `course/` (the tests save notebooks,
+so the repository's own files are never written). Its Jupyter config, data, runtime, lab
+settings and workspaces folders are all in a temporary folder, configured by
+`nncourse.student_setup` at the user level (JUPYTER_CONFIG_DIR), as Binder's postBuild
+configures the image.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from nncourse import student_setup
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER_START_S = 90
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _server_env(home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    dirs = {
+        "JUPYTER_CONFIG_DIR": home / "config",
+        "JUPYTER_DATA_DIR": home / "data",
+        "JUPYTER_RUNTIME_DIR": home / "runtime",
+        "JUPYTERLAB_SETTINGS_DIR": home / "lab-settings",
+        "JUPYTERLAB_WORKSPACES_DIR": home / "lab-workspaces",
+        "IPYTHONDIR": home / "ipython",
+        "MPLCONFIGDIR": home / "matplotlib",
+    }
+    for name, path in dirs.items():
+        path.mkdir(parents=True, exist_ok=True)
+        env[name] = str(path)
+    # The interpreter's own jupyter first on PATH (kernels, nbgrader validate).
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    # Notebooks 06/07 train on all of MNIST when run normally (minutes each on 2 cores);
+    # like nbgrader, this makes every notebook take its short path (GRADING in the notebooks).
+    env["NBGRADER_EXECUTION"] = "validate"
+    env.pop("JUPYTER_PATH", None)
+    return env
+
+
+def _server_extensions_off(config_dir: Path) -> None:
+    """`jupyter server extension disable --user X` writes nothing (and exits 0) when X is
+    enabled only at the sys-prefix level, so student_setup's user level leaves nbgrader's
+    instructor server extensions on: switch them off here, in this server's config."""
+    config = {
+        "ServerApp": {
+            "jpserver_extensions": dict.fromkeys(student_setup.SERVER_EXTENSIONS_OFF, False)
+        }
+    }
+    (config_dir / "jupyter_server_config.json").write_text(json.dumps(config, indent=2))
+
+
+def _lab_settings(settings_dir: Path) -> None:
+    """Test-harness settings only: every cell stays in the page (no windowing), so the
+    checks see all outputs without scrolling the notebook cell by cell."""
+    tracker = settings_dir / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True, exist_ok=True)
+    tracker.write_text('{"windowingMode": "none"}\n')
+
+
+@pytest.fixture(scope="session")
+def notebook_root(tmp_path_factory) -> Path:
+    """A copy of solutions/ and course/ as the server's root folder."""
+    root = tmp_path_factory.mktemp("lab-root")
+    for top in ("solutions", "course"):
+        shutil.copytree(REPO_ROOT / top, root / top)
+    return root
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory, notebook_root):
+    """JupyterLab on localhost with a token, configured as students get it."""
+    home = tmp_path_factory.mktemp("lab-home")
+    env = _server_env(home)
+    student_setup.run("user", env=env)  # into this server's JUPYTER_CONFIG_DIR
+    _server_extensions_off(Path(env["JUPYTER_CONFIG_DIR"]))
+    _lab_settings(Path(env["JUPYTERLAB_SETTINGS_DIR"]))
+    port, token = _free_port(), secrets.token_hex(16)
+    log = open(home / "server.log", "w")  # noqa: SIM115 - closed at teardown
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--allow-root",  # CI runs as root
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={notebook_root}",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=notebook_root,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + SERVER_START_S
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"JupyterLab exited: {(home / 'server.log').read_text()}")
+        try:
+            with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):
+                break
+        except OSError:
+            if time.monotonic() > deadline:
+                proc.terminate()
+                raise RuntimeError("JupyterLab did not start") from None
+            time.sleep(0.5)
+    yield {"base": base, "token": token, "root": notebook_root, "log": home / "server.log"}
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000},
+        )
+        yield context
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(pytestconfig) -> Path:
+    """One PNG per notebook, for a person to look at: $NNCOURSE_SCREENSHOTS, or
+    nncourse-browser-screenshots in the temporary folder (emptied at the start)."""
+    folder = os.environ.get("NNCOURSE_SCREENSHOTS")
+    folder = (
+        Path(folder) if folder else Path(tempfile.gettempdir()) / "nncourse-browser-screenshots"
+    )
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print(f"\nbrowser test screenshots: {folder}", file=sys.stderr, flush=True)
+    return folder
+
+
+@pytest.fixture
+def lab(browser, lab_server):
+    """A fresh JupyterLab page, logged in with the token."""
+    from studentview import Lab
+
+    page = browser.new_page()
+    lab = Lab(page, lab_server)
+    try:
+        yield lab
+    finally:
+        lab.shutdown_kernels()
+        page.close()
