@@ -41,7 +41,8 @@ def cmd_student_setup(args) -> int:
 
 
 def cmd_autograde(args) -> int:
-    from nncourse.autograde import Options, autograde
+    from nncourse.autograde.options import Options
+    from nncourse.autograde.runner import autograde
 
     options = Options(
         workers=args.workers,
@@ -125,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _autograde_defaults():
-    from nncourse.autograde.runner import Options
+    from nncourse.autograde.options import Options
 
     return Options()
 

@@ -8,7 +8,7 @@ The sandbox (`sandbox.py`) runs:
 
 - in a throw-away copy of the submitted folder (notebooks left out), with a fresh HOME;
 - with a clean environment (``python -I``; only PATH, HOME, locale, one BLAS thread,
-  matplotlib's Agg backend and NNLIB_DATA);
+  matplotlib's Agg backend, NNLIB_DATA and nbgrader's NBGRADER_EXECUTION=autograde);
 - under resource limits: address space (memory), CPU seconds, file size, processes;
 - as an unprivileged user when the grader is root (the sandbox drops privileges itself
   after importing what the program imports, before any student code is loaded): a
@@ -52,6 +52,7 @@ def clean_env(home: Path) -> dict[str, str]:
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
+        "NBGRADER_EXECUTION": "autograde",  # as under nbgrader: notebooks shorten trainings
     }
     if os.environ.get("NNLIB_DATA"):
         env["NNLIB_DATA"] = os.environ["NNLIB_DATA"]

@@ -56,7 +56,7 @@ def add_missing(db_url, assignment, outcomes) -> None:
     """Students of the gradebook who submitted nothing for this assignment."""
     from nbgrader.api import Gradebook
 
-    from nncourse.autograde.runner import Outcome
+    from nncourse.autograde.options import Outcome
 
     with Gradebook(db_url) as gb:
         for student in gb.students:
@@ -143,6 +143,7 @@ def plot(path: Path, assignment: str, outcomes, source) -> Path:
         ax.hist(values, bins=[x - 0.25 for x in _ticks(top)] + [top + 0.25], color="tab:blue")
         ax.set_title(f"{name} (/{top:g})", fontsize=9)
         ax.set_xlabel("score", fontsize=8)
+        ax.set_ylabel("students", fontsize=8)
     for ax in list(axes.flat)[len(names) :]:
         ax.axis("off")
     counts = Counter(o.status for o in outcomes)

@@ -3,7 +3,7 @@
 For each assignment:
 
 1. pre-flight every ``submitted/<student>/<id>/`` (`preflight.py`); the repaired
-   notebooks are staged in ``.nncourse-autograde/<id>/submitted/`` (originals untouched);
+   notebooks are staged in a private temporary folder (originals untouched);
 2. build each submission's trusted program (`trusted.py`) and run it in its own
    supervisor process (`isolate.py`), N at a time, with a progress bar;
 3. ONE `nbgrader autograde` (this process's child, the only gradebook writer) on the
@@ -22,7 +22,6 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -30,11 +29,11 @@ import nbformat
 from nncourse import nbgrader_run
 from nncourse.autograde import report
 from nncourse.autograde.inject import RESULTS_ENV
+from nncourse.autograde.options import Options, Outcome
 from nncourse.autograde.preflight import preflight
 from nncourse.autograde.trusted import build_program, preload_modules
 from nncourse.nbgrader_run import CONFIG_FILE, COPY_IGNORE, RELEASE_DIR, SOURCE_DIR, CourseError
 
-WORK_DIR = ".nncourse-autograde"
 NOGROUP = 65534
 # nbgrader's autograde preprocessors with Execute replaced by the trusted outputs.
 PREPROCESSORS = [
@@ -56,35 +55,7 @@ BASE_PRELOAD = [
     *("inspect", "ast", "dis", "pickle", "gzip", "struct", "unittest", "unittest.mock"),
     *("contextlib", "operator", "abc", "enum", "numbers", "io", "tempfile", "pathlib"),
 ]
-PRIVATE = ("solutions", "submitted", "autograded", "feedback", WORK_DIR, "gradebook.db")
-
-
-@dataclass
-class Options:
-    workers: int = os.cpu_count() or 1
-    cell_timeout: float = 120.0  # seconds per cell
-    timeout: float = 900.0  # seconds per submission
-    memory_mb: int = 4096  # address space of a submission's process
-    output_kb: int = 256  # output kept per cell (bytes, not lines)
-    file_mb: int = 256  # largest file a submission may write
-    uid_base: int = 61000  # uid of worker slot k is uid_base + k (when run as root)
-    feedback: bool = True
-    progress: bool = True
-
-
-@dataclass
-class Outcome:
-    student: str
-    status: str  # graded, late, failed, missing
-    reason: str = ""
-    repairs: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    max_rss_mb: float = 0.0
-    score: float | None = None
-    max_score: float | None = None
-    cells: dict = field(default_factory=dict)
-    seconds_late: float = 0.0
+PRIVATE = ("solutions", "submitted", "autograded", "feedback", "reports", "gradebook.db")
 
 
 def db_url_of(root: Path) -> str:
@@ -162,17 +133,25 @@ def _progress(total: int, enabled: bool, desc: str):
 
 
 def grade_assignment(root: Path, assignment: str, options: Options) -> list[Outcome]:
+    t0 = time.monotonic()
     root = Path(root).resolve()
     db_url = db_url_of(root)
     as_root = os.geteuid() == 0
     release = release_notebook(root, assignment, db_url)
     source = nbformat.read(root / SOURCE_DIR / assignment / f"{assignment}.ipynb", as_version=4)
-    work = root / WORK_DIR / assignment
-    if work.exists():
-        shutil.rmtree(work)
-    (work / "results").mkdir(parents=True)
     if as_root:
         protect(root)
+    # Staged notebooks and trusted results: owner-only, outside the course, removed after.
+    work = Path(tempfile.mkdtemp(prefix=f"nncourse-autograde-{assignment}-"))
+    try:
+        return _grade(root, assignment, options, db_url, release, source, work, t0)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _grade(root, assignment, options, db_url, release, source, work, t0) -> list[Outcome]:
+    (work / "results").mkdir()
+    as_root = os.geteuid() == 0
 
     outcomes: dict[str, Outcome] = {}
     jobs: dict[str, dict] = {}
@@ -222,13 +201,21 @@ def grade_assignment(root: Path, assignment: str, options: Options) -> list[Outc
     if bar is not None:
         bar.close()
 
+    t_run = time.monotonic()
     log = write_gradebook(
         root, assignment, work, db_url, [s for s, o in outcomes.items() if o.status == "graded"]
     )
     report.collect_scores(db_url, assignment, outcomes, root, log)
     report.add_missing(db_url, assignment, outcomes)
+    t_write = time.monotonic()
     if options.feedback:
         report.feedback(root, assignment, outcomes, db_url)
+    t_end = time.monotonic()
+    print(
+        f"{assignment}: trusted runs {t_run - t0:.1f} s, gradebook {t_write - t_run:.1f} s, "
+        f"feedback {t_end - t_write:.1f} s",
+        file=sys.stderr,
+    )
     return sorted(outcomes.values(), key=lambda o: o.student)
 
 

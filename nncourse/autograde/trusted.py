@@ -7,7 +7,8 @@ nbgrader runs the submitted notebook as it is, so a top-level statement in an an
 (`sandbox.py`) executes, in the submission's cell order:
 
 - locked instructor cells and every test cell in their *source* version (hidden tests
-  included), whatever the student did to them;
+  included), whatever the student did to them; instructor cells without nbgrader
+  metadata as released, if the student left them unchanged;
 - each student code cell reduced by AST to imports, function and class definitions and
   assignments of plain constants. Decorators, class keywords (metaclasses), annotations
   and calls in default values are removed; so is any definition of a name the instructor
@@ -255,6 +256,8 @@ def build_program(submission, source, release) -> tuple[list[dict], list[str]]:
     allowed = import_pairs(instructor_sources)
     protected = (names_used_by(instructor_sources) | set(dir(builtins))) - answer_names
 
+    # Instructor code cells without nbgrader metadata: run in full if left unchanged.
+    plain = {c.get("id"): c.source for c in release.cells if c.cell_type == "code" and not meta(c)}
     cells, notes = [], []
     for cell in submission.cells:
         if cell.cell_type != "code":
@@ -265,7 +268,10 @@ def build_program(submission, source, release) -> tuple[list[dict], list[str]]:
             kind = "test" if utils.is_grade(src_cell) and src_cell.cell_type == "code" else "setup"
             cells.append({"kind": kind, "grade_id": gid, "code": strip_magics(src_cell.source)})
             continue
-        code, dropped = reduce_student_code(cell.source, protected, allowed)
+        if not gid and plain.get(cell.get("id")) == cell.source:
+            cells.append({"kind": "setup", "grade_id": None, "code": strip_magics(cell.source)})
+            continue
+        code, dropped = reduce_student_code(strip_magics(cell.source), protected, allowed)
         label = gid or f"cell {cell.get('id', '?')}"
         notes.extend(f"{label}: {n}" for n in dropped)
         cells.append({"kind": "student", "grade_id": gid, "code": code})

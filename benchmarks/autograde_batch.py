@@ -1,0 +1,149 @@
+"""Autograde a class: `nncourse autograde --workers N` against a plain `nbgrader autograde`.
+
+Builds a throw-away course with one notebook (default 01_neuron), submits N copies (half
+solved, half with a wrong sigmoid), grades them with `nncourse autograde`, then grades a
+batch (of --plain-n copies, the same mix) with plain `nbgrader autograde` in a fresh copy of
+the course. Reports submissions per minute, peak memory (resident memory of the whole
+process tree, sampled every 0.2 s) and the speed-up, and checks every score.
+
+    python benchmarks/autograde_batch.py                 # 300 copies, plain nbgrader on 60
+    python benchmarks/autograde_batch.py --plain-n 300   # plain nbgrader on all 300
+"""
+
+import argparse
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+from nbgrader_harness import Course, with_cell  # noqa: E402
+
+from nncourse.nbgrader_run import nbgrader_env, notebook_scores  # noqa: E402
+
+NO_MINUS = "def sigmoid(z):\n    return 1 / (1 + np.exp(z))\n"  # loses 5 of 18 points
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of `pid` and all its descendants, in MB."""
+    children, rss = {}, {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(proc.name))
+            rss[int(proc.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo.extend(children.get(p, []))
+    return total / 2**20
+
+
+def timed(cmd, cwd, env):
+    """(seconds, peak MB of the process tree, output) of one command."""
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    peak = [0.0]
+
+    def sample():
+        while proc.poll() is None:
+            peak[0] = max(peak[0], tree_rss_mb(proc.pid))
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    t0 = time.perf_counter()
+    sampler.start()
+    out = proc.communicate()[0]
+    seconds = time.perf_counter() - t0
+    sampler.join()
+    if proc.returncode not in (0, 3):
+        raise RuntimeError(f"{cmd} failed ({proc.returncode}):\n{out[-3000:]}")
+    return seconds, peak[0], out
+
+
+def submit(course: Course, assignment: str, n: int, wrong_cell: str, wrong_source: str):
+    solved = course.solved_submission(assignment)
+    wrong = with_cell(solved, wrong_cell, wrong_source)
+    expected = {}
+    for i in range(n):
+        student = f"s{i:03d}"
+        nb = solved if i % 2 == 0 else wrong
+        folder = course.root / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / f"{assignment}.ipynb")
+        expected[student] = i % 2 == 0
+    return expected
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--plain-n", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--assignment", default="01_neuron")
+    args = parser.parse_args()
+    a = args.assignment
+    env = nbgrader_env(extra={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
+    tmp = Path(tempfile.mkdtemp(prefix="nncourse-bench-"))
+    try:
+        course = Course(tmp / "ours", [a])
+        course.release(a)
+        expected = submit(course, a, args.n, "sigmoid", NO_MINUS)
+        cmd = [sys.executable, "-m", "nncourse.cli", "--root", str(course.root), "autograde", a]
+        cmd += ["--workers", str(args.workers), "--no-feedback", "--no-progress"]
+        ours_s, ours_mb, out = timed(cmd, course.root, env)
+        print(out.strip().splitlines()[0])
+        with (course.root / "reports" / a / "grades.csv").open(newline="") as fh:
+            rows = {r["student"]: r for r in csv.DictReader(fh)}
+        full = {float(r["max_score"]) for r in rows.values()}
+        wrong_scores = {float(r["score"]) for s, r in rows.items() if not expected[s]}
+        ok = all(r["status"] == "graded" for r in rows.values()) and all(
+            float(r["score"]) == float(r["max_score"]) for s, r in rows.items() if expected[s]
+        )
+        print(
+            f"ours: all graded and solved ones full marks: {ok}; max {full}, wrong: {wrong_scores}"
+        )
+        ours_rate = args.n / ours_s * 60
+        print(
+            f"nncourse autograde --workers {args.workers}: {args.n} submissions in {ours_s:.1f} s"
+            f" = {ours_rate:.1f} per minute, peak memory {ours_mb:.0f} MB"
+        )
+        if args.plain_n:
+            plain = Course(tmp / "plain", [a])
+            plain.release(a)
+            plain_expected = submit(plain, a, args.plain_n, "sigmoid", NO_MINUS)
+            cmd = [sys.executable, "-m", "nbgrader", "autograde", a, "--force"]
+            pl_env = {**env, "NNCOURSE_DB_URL": plain.db_url}
+            plain_s, plain_mb, _ = timed(cmd, plain.root, pl_env)
+            agree = all(
+                (notebook_scores(plain.db_url, a, a, s)[0] == float(max(full))) == solved
+                for s, solved in plain_expected.items()
+            )
+            plain_rate = args.plain_n / plain_s * 60
+            print(
+                f"plain nbgrader autograde: {args.plain_n} submissions in {plain_s:.1f} s"
+                f" = {plain_rate:.1f} per minute, peak memory {plain_mb:.0f} MB"
+                f" (same full/not-full split: {agree})"
+            )
+            print(f"speed-up: {ours_rate / plain_rate:.2f}x")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

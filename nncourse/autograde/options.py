@@ -1,0 +1,35 @@
+"""Options of `nncourse autograde` and the outcome per student (no heavy imports: the
+command line reads the defaults for its --help)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Options:
+    workers: int = os.cpu_count() or 1
+    cell_timeout: float = 120.0  # seconds per cell
+    timeout: float = 900.0  # seconds per submission
+    memory_mb: int = 4096  # address space of a submission's process
+    output_kb: int = 256  # output kept per cell (bytes, not lines)
+    file_mb: int = 256  # largest file a submission may write
+    uid_base: int = 61000  # uid of worker slot k is uid_base + k (when run as root)
+    feedback: bool = True
+    progress: bool = True
+
+
+@dataclass
+class Outcome:
+    student: str
+    status: str  # graded, late, failed, missing
+    reason: str = ""
+    repairs: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    max_rss_mb: float = 0.0
+    score: float | None = None
+    max_score: float | None = None
+    cells: dict = field(default_factory=dict)
+    seconds_late: float = 0.0
