@@ -15,7 +15,9 @@ class Options:
     memory_mb: int = 4096  # address space of a submission's process
     output_kb: int = 256  # output kept per cell (bytes, not lines)
     file_mb: int = 256  # largest file a submission may write
-    uid_base: int = 61000  # uid of worker slot k is uid_base + k (when run as root)
+    # uid of worker slot k is uid_base + k (when run as root). By default each batch gets
+    # its own range (from its pid), so two batches never kill each other's processes.
+    uid_base: int | None = None
     feedback: bool = True
     progress: bool = True
 

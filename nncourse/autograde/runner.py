@@ -181,7 +181,11 @@ def _grade(root, assignment, options, db_url, release, source, work, t0) -> list
     for k in range(options.workers):
         slots.put(k)
     bar = _progress(len(jobs), options.progress, assignment)
-    uid_base = options.uid_base if as_root else None
+    uid_base = None
+    if as_root:
+        uid_base = options.uid_base
+        if uid_base is None:  # 100000 + 64 * (pid mod 2**14): unused by real accounts
+            uid_base = 100_000 + 64 * (os.getpid() % 2**14) if options.workers <= 64 else 10**7
     with ThreadPoolExecutor(max_workers=options.workers) as pool:
         futures = {pool.submit(_supervise, j, slots, uid_base): s for s, j in jobs.items()}
         for fut in as_completed(futures):

@@ -126,43 +126,49 @@ class Guard:
         return spaces
 
     def wrap(self, fn):
-        guard = self
+        """A stand-in for `fn` that checks each outermost call. Its globals are the
+        notebook's (tests read ``f.__globals__`` to spy on helpers) and it reaches the
+        checks only through its closure, so nothing in the notebook can replace them."""
+        guard, snapshot, changed, is_trick = self, _snapshot, _changed, _is_trick
+        error, builtin_names = IntegrityError, vars(builtins)
 
         def guarded(*args, **kwargs):
             if guard.depth:
                 return fn(*args, **kwargs)
             spaces = guard.spaces()
-            before = _snapshot(spaces)
+            before = snapshot(spaces)
             guard.depth += 1
             try:
                 result = fn(*args, **kwargs)
             finally:
                 guard.depth -= 1
-                hit = _changed(spaces, before)
-                shadows = [k for k in guard.ns if k not in before[0] and k in vars(builtins)]
+                hit = changed(spaces, before)
+                shadows = [k for k in guard.ns if k not in before[0] and k in builtin_names]
                 if hit is not None:
-                    space, old = hit
-                    space.update(old)
+                    hit[0].update(hit[1])
                 for name in shadows:
                     del guard.ns[name]
                 hit = hit or (shadows or None)
             if hit is not None:
-                raise IntegrityError(
+                raise error(
                     f"{fn.__name__} changed names that the tests use (a module attribute, a "
                     "builtin or a global); the grader does not allow that"
                 )
-            if _is_trick(result, guard.student_types):
-                raise IntegrityError(
+            if is_trick(result, guard.student_types):
+                raise error(
                     f"{fn.__name__} returned an object that overrides comparisons or array "
                     "conversion; return a plain numpy array or number"
                 )
             return result
 
-        guarded.__name__ = fn.__name__
-        guarded.__qualname__ = fn.__qualname__
-        guarded.__doc__ = fn.__doc__
-        guarded.__wrapped_student__ = fn
-        return guarded
+        wrapper = types.FunctionType(
+            guarded.__code__, fn.__globals__, fn.__name__, None, guarded.__closure__
+        )
+        wrapper.__qualname__ = fn.__qualname__
+        wrapper.__doc__ = fn.__doc__
+        wrapper.__module__ = fn.__module__
+        wrapper.__wrapped__ = fn
+        return wrapper
 
     def wrap_new(self, names_before):
         """Wrap the functions and classes a student cell just defined."""
@@ -202,8 +208,10 @@ def run_cell(cell, ns, cap, timeout):
         exec(compile(cell["code"], filename, "exec"), ns)
         error = None
     except CellTimeout:
+        signal.alarm(0)  # before anything else: the handler re-arms itself
         error = ("TimeoutError", f"the cell ran longer than {timeout:g} s and was stopped", [])
     except BaseException as exc:  # noqa: BLE001 (SystemExit, KeyboardInterrupt included)
+        signal.alarm(0)
         tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
         error = (type(exc).__name__, str(exc)[:2000], [line[:2000] for line in tb[-12:]])
     finally:
