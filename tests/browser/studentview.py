@@ -358,11 +358,11 @@ def _is_not_implemented(ename: str, evalue: str) -> bool:
 
 
 def _screenshot_last_widget(lab: Lab, folder: Path, rel_path: str) -> None:
-    """The last widget's cell (controls and plot), or the page if there is no widget."""
+    """The cell of the last control a student moves (controls and plot), else the page."""
     name = rel_path.replace("/", "__").removesuffix(".ipynb")
-    views = lab.widget_outputs()
-    if not views.count():
+    controls = lab.page.locator(CONTROLS)
+    if not controls.count():
         lab.screenshot(folder, name)
         return
-    cell = views.last.locator("xpath=ancestor::div[contains(@class, 'jp-CodeCell')][1]")
+    cell = controls.last.locator("xpath=ancestor::div[contains(@class, 'jp-CodeCell')][1]")
     cell.locator(".jp-Cell-outputArea").screenshot(path=str(folder / f"{name}.png"))
