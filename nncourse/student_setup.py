@@ -10,8 +10,11 @@ news/announcements pop-up is switched off as well.
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 LAB_PLUGINS_OFF = [
     "@jupyter/nbgrader:formgrader",
@@ -28,22 +31,46 @@ SERVER_EXTENSIONS_OFF = [
 ]
 LEVELS = ("sys-prefix", "user")
 LABEXTENSION = [sys.executable, "-m", "jupyterlab.labextensions"]
-SERVEREXTENSION = [sys.executable, "-m", "jupyter_server.extension.serverextension"]
 
 
 def commands(level: str = "sys-prefix") -> list[list[str]]:
-    """The command lines (`jupyter labextension disable ...`, `jupyter server extension
-    disable ...`, run as modules of this interpreter so that they configure its
-    environment whether or not it is activated), for this environment (sys-prefix) or
-    the user's Jupyter config folder (user; JUPYTER_CONFIG_DIR moves it)."""
+    """The `jupyter labextension disable ...` and `... lock ...` command lines (run as
+    modules of this interpreter so that they configure its environment whether or not it
+    is activated), for this environment (sys-prefix) or the user's Jupyter config folder
+    (user; JUPYTER_CONFIG_DIR moves it). Locking keeps a student from switching the
+    panels back on in the extension manager."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
-    lab_level = level.replace("-", "_")
-    cmds = [
-        [*LABEXTENSION, "disable", f"--level={lab_level}", plugin] for plugin in LAB_PLUGINS_OFF
+    lab_level = f"--level={level.replace('-', '_')}"
+    return [
+        [*LABEXTENSION, action, lab_level, plugin]
+        for plugin in LAB_PLUGINS_OFF
+        for action in ("disable", "lock")
     ]
-    cmds += [[*SERVEREXTENSION, "disable", f"--{level}", ext] for ext in SERVER_EXTENSIONS_OFF]
-    return cmds
+
+
+def server_config_file(level: str = "sys-prefix", env: dict | None = None) -> Path:
+    """The jupyter_server_config.json of that level: <sys.prefix>/etc/jupyter for
+    sys-prefix, JUPYTER_CONFIG_DIR (default ~/.jupyter) for user."""
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+    if level == "sys-prefix":
+        folder = Path(sys.prefix) / "etc" / "jupyter"
+    else:
+        env = os.environ if env is None else env
+        folder = Path(env.get("JUPYTER_CONFIG_DIR") or Path.home() / ".jupyter")
+    return folder / "jupyter_server_config.json"
+
+
+def disable_server_extensions(path: Path) -> None:
+    """Set the instructor server extensions to false in the config file at `path`,
+    keeping whatever else it holds. Written directly because `jupyter server extension
+    disable --user X` writes nothing (and exits 0) when X was enabled at another level."""
+    config = json.loads(path.read_text()) if path.exists() else {}
+    enabled = config.setdefault("ServerApp", {}).setdefault("jpserver_extensions", {})
+    enabled.update(dict.fromkeys(SERVER_EXTENSIONS_OFF, False))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(config, indent=2) + "\n")
 
 
 def run(level: str = "sys-prefix", env: dict | None = None, dry_run: bool = False) -> int:
@@ -51,4 +78,8 @@ def run(level: str = "sys-prefix", env: dict | None = None, dry_run: bool = Fals
         print("+", " ".join(cmd), flush=True)
         if not dry_run:
             subprocess.run(cmd, env=env, check=True)
+    path = server_config_file(level, env)
+    print(f"+ server extensions {', '.join(SERVER_EXTENSIONS_OFF)} off in {path}", flush=True)
+    if not dry_run:
+        disable_server_extensions(path)
     return 0

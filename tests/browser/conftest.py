@@ -10,7 +10,6 @@ configures the image.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
@@ -69,18 +68,6 @@ def _server_env(home: Path) -> dict[str, str]:
     return env
 
 
-def _server_extensions_off(config_dir: Path) -> None:
-    """`jupyter server extension disable --user X` writes nothing (and exits 0) when X is
-    enabled only at the sys-prefix level, so student_setup's user level leaves nbgrader's
-    instructor server extensions on: switch them off here, in this server's config."""
-    config = {
-        "ServerApp": {
-            "jpserver_extensions": dict.fromkeys(student_setup.SERVER_EXTENSIONS_OFF, False)
-        }
-    }
-    (config_dir / "jupyter_server_config.json").write_text(json.dumps(config, indent=2))
-
-
 def _lab_settings(settings_dir: Path) -> None:
     """Test-harness settings only: every cell stays in the page (no windowing), so the
     checks see all outputs without scrolling the notebook cell by cell."""
@@ -104,7 +91,6 @@ def lab_server(tmp_path_factory, notebook_root):
     home = tmp_path_factory.mktemp("lab-home")
     env = _server_env(home)
     student_setup.run("user", env=env)  # into this server's JUPYTER_CONFIG_DIR
-    _server_extensions_off(Path(env["JUPYTER_CONFIG_DIR"]))
     _lab_settings(Path(env["JUPYTERLAB_SETTINGS_DIR"]))
     port, token = _free_port(), secrets.token_hex(16)
     log = open(home / "server.log", "w")  # noqa: SIM115 - closed at teardown
