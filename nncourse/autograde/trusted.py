@@ -120,21 +120,26 @@ def _bound_names(stmt) -> list[str]:
     return []
 
 
-def names_used_by(sources: list[str]) -> set[str]:
-    """Every name bound or read by the instructor and test cells."""
-    names = set()
+def _nodes(sources: list[str]):
+    """Every AST node of the cells that parse (magics stripped); the others are skipped."""
     for src in sources:
         try:
             tree = ast.parse(strip_magics(src))
         except SyntaxError:
             continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Name):
-                names.add(node.id)
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                names.update((a.asname or a.name).split(".")[0] for a in node.names)
-            elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-                names.add(node.name)
+        yield from ast.walk(tree)
+
+
+def names_used_by(sources: list[str]) -> set[str]:
+    """Every name bound or read by the instructor and test cells."""
+    names = set()
+    for node in _nodes(sources):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
     return names
 
 
@@ -142,13 +147,8 @@ def import_pairs(sources: list[str]) -> set[tuple[str, str]]:
     """(what, bound name) of every import in the instructor cells: a student may repeat
     those (``import numpy as np``) even though the name is protected."""
     pairs = set()
-    for src in sources:
-        try:
-            tree = ast.parse(strip_magics(src))
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            pairs.update(_import_pairs(node))
+    for node in _nodes(sources):
+        pairs.update(_import_pairs(node))
     return pairs
 
 
