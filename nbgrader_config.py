@@ -12,6 +12,7 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades
 
 from nncourse.feedback import HideHiddenTests
+from nncourse.kernel_client import KERNEL_CLIENT
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
@@ -51,6 +52,10 @@ c.ExecutePreprocessor.timeout = 300
 # KeyboardInterrupt) abort the whole submission; with False that cell and the ones the
 # still-busy kernel cannot run score zero and the rest of the notebook is still graded.
 c.ExecutePreprocessor.raise_on_iopub_timeout = False
+# Without this, a cell with a widget (every `interact`) can wait until the cell timeout for a
+# reply that has already arrived, under load (see nncourse/kernel_client.py). Also used by
+# the Validate button, which reads this file from the server's folder.
+c.AsyncKernelManager.client_class = KERNEL_CLIENT
 # A deleted test cell is put back from the gradebook (and then scored), so deleting a
 # failing test never hides it.
 c.OverwriteCells.add_missing_cells = True

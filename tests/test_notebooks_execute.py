@@ -5,6 +5,8 @@ import pytest
 from nbclient import NotebookClient
 from nbgrader_harness import REPO_ROOT, known_solutions
 
+from nncourse.kernel_client import client_config
+
 # Per notebook, in grading mode, on 2 busy cores (COURSE.md asks for well under a minute).
 NOTEBOOK_BUDGET_S = 240
 
@@ -23,6 +25,7 @@ def test_solution_notebook_executes(assignment, monkeypatch):
         timeout=NOTEBOOK_BUDGET_S,
         kernel_name="python3",
         resources={"metadata": {"path": str(folder)}},
+        config=client_config(),  # as nbgrader_config.py sets it for grading
     )
     client.execute()  # raises CellExecutionError, naming the cell, on any error
     errors = [

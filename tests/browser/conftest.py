@@ -78,10 +78,12 @@ def _lab_settings(settings_dir: Path) -> None:
 
 @pytest.fixture(scope="session")
 def notebook_root(tmp_path_factory) -> Path:
-    """A copy of solutions/ and course/ as the server's root folder."""
+    """A copy of solutions/, course/ and the nbgrader configuration as the server's root
+    folder, laid out as on Binder (Validate reads nbgrader_config.py from there)."""
     root = tmp_path_factory.mktemp("lab-root")
     for top in ("solutions", "course"):
         shutil.copytree(REPO_ROOT / top, root / top)
+    shutil.copy2(REPO_ROOT / "nbgrader_config.py", root)
     return root
 
 
