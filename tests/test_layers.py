@@ -29,6 +29,7 @@ from nnlib.layers import (
     maxpool_backward,
     maxpool_forward,
 )
+from nnlib.layers.base import ArrayRecycler
 
 TOL = 1e-7  # float64 central differences agree with a correct gradient to ~1e-9
 
@@ -40,11 +41,19 @@ def assert_gradients_ok(layer, x, seed=0):
         assert err < TOL, f"{layer!r}: gradient of {name} has relative error {err:.2e}"
 
 
-def fitting_size(rng, k, stride, padding, low=4, high=9):
-    """A random input length n >= k - 2 padding whose windows tile it exactly."""
+def input_size(rng, k, stride, padding, tiles=True, low=4, high=10):
+    """A random input length n with n + 2 padding >= k.
+
+    tiles=True: the windows cover the padded input exactly (stride divides n + 2p - k);
+    tiles=False: the last rows no window reaches are dropped by the floor rule (needs
+    stride > 1, since with stride 1 every size tiles).
+    """
+    if not tiles and stride == 1:
+        raise ValueError("with stride 1 the windows always reach the last row")
     while True:
         n = int(rng.integers(low, high))
-        if n + 2 * padding >= k and (n + 2 * padding - k) % stride == 0:
+        span = n + 2 * padding - k
+        if span >= 0 and (span % stride == 0) == tiles:
             return n
 
 
@@ -130,14 +139,15 @@ def test_sigmoid_layer_is_stable_on_extreme_inputs():
 # ----- convolution -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("stride", [1, 2, 3])
 @pytest.mark.parametrize("padding", [0, 1, 2])
 @pytest.mark.parametrize("c_in", [1, 2, 3])
 def test_conv_gradients_and_naive_reference(stride, padding, c_in):
+    """With stride > 1 the width never tiles (floor rule); the height tiles for c_in = 1."""
     rng = np.random.default_rng(100 * stride + 10 * padding + c_in)
     kh, kw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
-    h = fitting_size(rng, kh, stride, padding)
-    w = fitting_size(rng, kw, stride, padding)
+    h = input_size(rng, kh, stride, padding, tiles=stride == 1 or c_in == 1)
+    w = input_size(rng, kw, stride, padding, tiles=stride == 1)
     layer = Conv2D(c_in, 2, (kh, kw), stride=stride, padding=padding, rng=rng)
     layer.params["b"][:] = rng.standard_normal(2)
     x = rng.standard_normal((2, c_in, h, w))
@@ -205,22 +215,61 @@ def test_conv_without_input_grad_still_computes_parameter_grads():
 
 
 @pytest.mark.parametrize(
-    "n, k, s, p, expected", [(28, 5, 1, 0, 24), (7, 3, 2, 1, 4), (5, 5, 1, 2, 5), (6, 2, 2, 0, 3)]
+    "n, k, s, p, expected",
+    [
+        (28, 5, 1, 0, 24),
+        (7, 3, 2, 1, 4),
+        (5, 5, 1, 2, 5),
+        (6, 2, 2, 0, 3),
+        # the stride does not divide n + 2p - k: floor, the last rows are dropped
+        (5, 2, 2, 0, 2),
+        (6, 3, 2, 0, 2),
+        (7, 3, 2, 0, 3),
+        (28, 5, 3, 0, 8),
+        (4, 3, 2, 0, 1),
+        (8, 3, 3, 1, 3),
+    ],
 )
 def test_conv_output_size(n, k, s, p, expected):
-    assert conv_output_size(n, k, s, p) == expected
+    size = conv_output_size(n, k, s, p)
+    assert size == expected and isinstance(size, int)
 
 
-@pytest.mark.parametrize("n, k, s, p", [(6, 3, 2, 0), (3, 5, 1, 0), (5, 2, 0, 0), (5, 3, 1, -1)])
-def test_conv_output_size_rejects_sizes_that_do_not_fit(n, k, s, p):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    "n, k, s, p, message",
+    [
+        (3, 5, 1, 0, "larger than the padded input"),
+        (1, 4, 2, 1, "larger than the padded input"),
+        (5, 2, 0, 0, "stride >= 1"),
+        (5, 3, 1, -1, "padding >= 0"),
+        (5, 0, 1, 0, "kernel k >= 1"),
+        (0, 1, 1, 0, "n >= 1"),
+    ],
+)
+def test_conv_output_size_rejects_bad_arguments(n, k, s, p, message):
+    with pytest.raises(ValueError, match=message):
         conv_output_size(n, k, s, p)
 
 
-def test_conv_rejects_input_that_does_not_fit():
-    layer = Conv2D(1, 1, 3, stride=2, rng=np.random.default_rng(0))
-    with pytest.raises(ValueError, match="not an integer"):
-        layer.forward(np.zeros((1, 1, 6, 6)))
+def test_conv_drops_the_last_column_no_window_reaches():
+    """Worked case: 2x5 input, 2x2 kernel, stride 2: windows at columns 0-1 and 2-3 only."""
+    x = np.array([[1.0, 2.0, 0.0, 3.0, 7.0], [4.0, 1.0, 2.0, 5.0, 9.0]]).reshape(1, 1, 2, 5)
+    W = np.array([[1.0, 0.0], [0.0, 1.0]]).reshape(1, 1, 2, 2)  # x[r, c] + x[r + 1, c + 1]
+    out, cache = conv2d_forward(x, W, np.array([0.5]), stride=2)
+    np.testing.assert_array_equal(out, [[[[1 + 1 + 0.5, 0 + 5 + 0.5]]]])
+    dx, dW, db = conv2d_backward(np.array([[[[10.0, 20.0]]]]), cache)
+    # dx: each window's dout times W; column 4 is in no window
+    np.testing.assert_array_equal(dx[0, 0], [[10, 0, 20, 0, 0], [0, 10, 0, 20, 0]])
+    # dW[u, v] = 10 x[u, v] + 20 x[u, 2 + v]; the 7 and 9 of column 4 never enter
+    np.testing.assert_array_equal(dW[0, 0], [[10 + 0, 20 + 60], [40 + 40, 10 + 100]])
+    np.testing.assert_array_equal(db, [30.0])
+
+
+def test_conv_rejects_input_smaller_than_the_kernel():
+    layer = Conv2D(1, 1, 3, stride=2, padding=0, rng=np.random.default_rng(0))
+    assert layer.forward(np.zeros((1, 1, 6, 6))).shape == (1, 1, 2, 2)  # floor(3/2) + 1
+    with pytest.raises(ValueError, match="kernel size 3 is larger than the padded input"):
+        layer.forward(np.zeros((1, 1, 2, 6)))
 
 
 # ----- pooling ---------------------------------------------------------------------------
@@ -255,6 +304,22 @@ def test_maxpool_overlapping_windows_exact_case():
     np.testing.assert_array_equal(dx[0, 0], [[0, 2.0, 0], [0, 0, 1.0], [1.0, 0, 0]])
 
 
+def test_pooling_drops_the_last_row_and_column_no_window_reaches():
+    """Worked case: 3x5 input, 2x2 windows, stride 2: row 2 and column 4 are not used."""
+    x = np.array([[1.0, 3.0, 2.0, 5.0, 9.0], [4.0, 2.0, 1.0, 5.0, 9.0],
+                  [9.0, 9.0, 9.0, 9.0, 9.0]]).reshape(1, 1, 3, 5)  # fmt: skip
+    dout = np.array([[[[10.0, 20.0]]]])
+    out, cache = maxpool_forward(x, 2)
+    np.testing.assert_array_equal(out, [[[[4.0, 5.0]]]])  # the 9s are in no window
+    dx = maxpool_backward(dout, cache)
+    # the second window's maximum 5 ties: the first one, row-major, gets all of dout
+    np.testing.assert_array_equal(dx[0, 0], [[0, 0, 0, 20, 0], [10, 0, 0, 0, 0], [0] * 5])
+    out, cache = avgpool_forward(x, 2)
+    np.testing.assert_array_equal(out, [[[[10 / 4, 13 / 4]]]])
+    dx = avgpool_backward(dout, cache)
+    np.testing.assert_array_equal(dx[0, 0], [[2.5, 2.5, 5, 5, 0], [2.5, 2.5, 5, 5, 0], [0] * 5])
+
+
 def test_avgpool_exact_small_case():
     x = np.arange(16.0).reshape(1, 1, 4, 4)
     out, cache = avgpool_forward(x, 2)
@@ -265,23 +330,64 @@ def test_avgpool_exact_small_case():
     )
 
 
+POOL_GEOMETRIES = [(2, None), (2, 1), (3, 2), ((2, 3), None), (2, 3), (3, None)]
+
+
 @pytest.mark.parametrize("cls", [MaxPool2D, AvgPool2D])
-@pytest.mark.parametrize("size, stride", [(2, None), (2, 1), (3, 2), ((2, 3), None), (2, 3)])
+@pytest.mark.parametrize(
+    "size, stride, tiles",
+    [(*g, True) for g in POOL_GEOMETRIES] + [(*g, False) for g in POOL_GEOMETRIES if g[1] != 1],
+)
 @pytest.mark.parametrize("channels", [1, 3])
-def test_pool_gradients(cls, size, stride, channels):
-    rng = np.random.default_rng(9 + channels)
+def test_pool_gradients(cls, size, stride, tiles, channels):
+    """tiles=False: neither axis tiles (floor rule) when its stride is above 1."""
+    rng = np.random.default_rng(9 + channels + 10 * tiles)
     kh, kw = (size, size) if np.ndim(size) == 0 else size
     sh, sw = (kh, kw) if stride is None else (stride, stride)
-    h, w = fitting_size(rng, kh, sh, 0), fitting_size(rng, kw, sw, 0)
+    h = input_size(rng, kh, sh, 0, tiles=tiles or sh == 1)
+    w = input_size(rng, kw, sw, 0, tiles=tiles or sw == 1)
     layer = cls(size, stride)
     x = rng.standard_normal((2, channels, h, w))  # distinct values: no ties
+    out = layer.forward(x)
+    assert out.shape == (2, channels, (h - kh) // sh + 1, (w - kw) // sw + 1)
     assert_gradients_ok(layer, x)
 
 
-def test_pool_stride_defaults_to_size_and_rejects_misfit():
+class NaNRecycler(ArrayRecycler):
+    """Hands out arrays full of NaN: a layer must write every element it returns."""
+
+    def empty(self, shape, dtype, axis_order=None):
+        arr = super().empty(shape, dtype, axis_order)
+        arr.fill(np.nan)
+        return arr
+
+
+@pytest.mark.parametrize("size, stride, h, w", [(2, None, 7, 9), (3, 2, 8, 10), (2, 3, 7, 9)])
+def test_maxpool_dx_is_zero_where_no_window_reaches_even_in_recycled_memory(size, stride, h, w):
+    layer = MaxPool2D(size, stride)
+    layer.recycler = NaNRecycler()
+    x = np.random.default_rng(21).standard_normal((2, 3, h, w))
+    out = layer.forward(x)
+    dx = layer.backward(np.ones(out.shape))
+    s = size if stride is None else stride
+    hc, wc = s * (out.shape[2] - 1) + size, s * (out.shape[3] - 1) + size
+    assert hc < h and wc < w  # the geometry leaves rows and columns out
+    assert np.all(dx[:, :, hc:] == 0) and np.all(dx[:, :, :, wc:] == 0)
+    # every window sends its 1 to exactly one input (no ties in random data)
+    np.testing.assert_array_equal(dx.sum(axis=(2, 3)), out.shape[2] * out.shape[3])
+
+
+def test_pool_stride_defaults_to_size():
     assert MaxPool2D(3).stride == (3, 3)
-    with pytest.raises(ValueError, match="not an integer"):
-        MaxPool2D(2).forward(np.zeros((1, 1, 5, 4)))
+    assert MaxPool2D(2).forward(np.zeros((1, 1, 5, 4))).shape == (1, 1, 2, 2)
+
+
+@pytest.mark.parametrize("cls", [MaxPool2D, AvgPool2D])
+def test_pool_rejects_window_larger_than_input(cls):
+    with pytest.raises(ValueError, match="kernel size 3 is larger than the padded input 2"):
+        cls(3).forward(np.zeros((1, 1, 2, 5)))
+    with pytest.raises(ValueError, match="size and stride must be >= 1"):
+        cls(2, stride=0)
 
 
 # ----- flatten ---------------------------------------------------------------------------
@@ -440,7 +546,10 @@ def test_layer_gradient_matches_numerical_gradient_of_a_cost():
     [
         (ReLU(), (2, 3, 4, 4)),
         (Conv2D(3, 2, 3, padding=1, rng=np.random.default_rng(19)), (2, 3, 4, 4)),
+        (Conv2D(2, 2, 3, stride=2, rng=np.random.default_rng(19)), (2, 2, 6, 7)),
         (MaxPool2D(2), (2, 3, 4, 4)),
+        (MaxPool2D(2), (2, 3, 5, 7)),
+        (AvgPool2D(3, 2), (2, 3, 6, 6)),
     ],
     ids=repr,
 )

@@ -1,7 +1,11 @@
 """2-D convolution layer (cross-correlation, as in the lectures and most libraries).
 
 Shapes: x (n, c_in, H, W), W (c_out, c_in, kh, kw), b (c_out,),
-out (n, c_out, H_out, W_out) with H_out = (H + 2 p - kh) / s + 1 (see ``conv_output_size``).
+out (n, c_out, H_out, W_out) with H_out = floor((H + 2 p - kh) / s) + 1 (see
+``conv_output_size``). When the stride s does not divide H + 2 p - kh, the last rows (or
+columns) of the padded input that no complete window reaches are not used: they do not
+affect the output and their input gradient is 0, as in the output-size formula of the
+lectures and in other libraries.
 
     out[i, f, r, c] = b[f] + sum_{ch, u, v} W[f, ch, u, v] xpad[i, ch, s r + u, s c + v]
 
@@ -37,10 +41,15 @@ def _pair(v, name: str) -> tuple[int, int]:
 
 
 def conv_output_size(n: int, k: int, stride: int = 1, padding: int = 0) -> int:
-    """Output length (n + 2 padding - k) / stride + 1 along one axis.
+    """Output length floor((n + 2 padding - k) / stride) + 1 along one axis.
 
-    Raises ``ValueError`` when the kernel does not fit or the windows do not tile the
-    padded input exactly (the division is not exact).
+    The windows start at 0, stride, 2 stride, ... as long as a whole window fits in the
+    padded input; the last rows or columns that no complete window reaches are dropped.
+    Examples: n=5, k=2, stride=2 -> 2 (the fifth row is not used); n=7, k=3, stride=2,
+    padding=1 -> 4.
+
+    Raises ``ValueError`` for n < 1, k < 1, stride < 1, padding < 0, or a kernel larger
+    than the padded input n + 2 padding.
     """
     n, k, stride, padding = int(n), int(k), int(stride), int(padding)
     if k < 1 or stride < 1 or padding < 0 or n < 1:
@@ -53,11 +62,6 @@ def conv_output_size(n: int, k: int, stride: int = 1, padding: int = 0) -> int:
         raise ValueError(
             f"kernel size {k} is larger than the padded input {n} + 2*{padding} = "
             f"{n + 2 * padding}"
-        )
-    if span % stride:
-        raise ValueError(
-            f"(n + 2p - k) / s = ({n} + 2*{padding} - {k}) / {stride} = {span / stride:g} "
-            f"is not an integer: the windows do not fit; change the padding or the stride"
         )
     return span // stride + 1
 
@@ -98,6 +102,8 @@ def col2im(dcols, shape, sh, sw):
     """Adjoint of ``im2col``: add every column back onto its window.
 
     dcols: (c, kh, kw, n, ho, wo); shape: (c, n, Hp, Wp) of the padded input -> dxp.
+    Rows and columns that no window reaches (when the stride does not divide
+    Hp - kh or Wp - kw) get 0.
     """
     c, kh, kw, n, ho, wo = dcols.shape
     dxp = np.zeros(shape, dtype=dcols.dtype)

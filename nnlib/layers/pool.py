@@ -1,8 +1,9 @@
 """Max and average pooling over (kh, kw) windows, each channel separately.
 
-Shapes: x (n, c, H, W) -> out (n, c, H_out, W_out), H_out = (H - kh) / s + 1 (no padding;
-the windows must tile the input exactly, see ``conv_output_size``). The stride defaults to
-the window size (non-overlapping windows).
+Shapes: x (n, c, H, W) -> out (n, c, H_out, W_out), H_out = floor((H - kh) / s) + 1 (no
+padding, see ``conv_output_size``). The stride defaults to the window size
+(non-overlapping windows). When s does not divide H - kh, the last rows (or columns) that no
+complete window reaches are not used: they do not affect the output and get a zero gradient.
 
 Vectorised as a loop over the kh kw window offsets (u, v): the slice
 x[:, :, u::s, v::s] holds element (u, v) of every window at once, so max pooling is the
@@ -13,6 +14,7 @@ makes both passes faster.)
 Backward: max pooling passes each output gradient to the input that was the maximum of its
 window (to the first one, in row-major window order, when several inputs tie, so that the
 gradient is exact); average pooling spreads it evenly, dout / (kh kw), over the window.
+Inputs in no window get 0.
 """
 
 from __future__ import annotations
@@ -76,7 +78,8 @@ def maxpool_backward(dout, cache, recycler=None):
     """Max pooling backward: dout (n, c, H_out, W_out) -> dx (n, c, H, W).
 
     Each window's gradient goes to the first of its inputs (row-major order) that equals
-    the window's maximum, so ties do not count the gradient twice.
+    the window's maximum, so ties do not count the gradient twice. Inputs that no window
+    reaches get 0.
     """
     x_shape, x_dtype, x_axes, xw, out, (kh, kw, sh, sw, ho, wo) = cache
     dout = as_float_array(dout, "dout")
@@ -91,7 +94,14 @@ def maxpool_backward(dout, cache, recycler=None):
     else:
         dx = recycler.empty(x_shape, x_dtype, x_axes)
     if (sh, sw) != (kh, kw):
-        dx.fill(0)  # with stride == size every input lies in exactly one window: no fill
+        dx.fill(0)  # inputs in several windows (sum) or in none (gaps between windows)
+    else:
+        # stride == size: every input lies in at most one window, so the loop below writes
+        # each covered input once; only the rows and columns that no window reaches (when
+        # the stride does not divide H - kh) need zeros.
+        hc, wc = sh * (ho - 1) + kh, sw * (wo - 1) + kw
+        dx[:, :, hc:] = 0
+        dx[:, :, :hc, wc:] = 0
     is_max = np.empty(out.shape, dtype=bool)
     taken = np.zeros(out.shape, dtype=bool)  # windows whose maximum was already found
     for u in range(kh):
@@ -124,7 +134,10 @@ def avgpool_forward(x, size, stride=None):
 
 
 def avgpool_backward(dout, cache):
-    """Average pooling backward: dout (n, c, H_out, W_out) -> dx (n, c, H, W)."""
+    """Average pooling backward: dout (n, c, H_out, W_out) -> dx (n, c, H, W).
+
+    Inputs that no window reaches get 0.
+    """
     x_shape, x_dtype, (kh, kw, sh, sw, ho, wo) = cache
     dout = as_float_array(dout, "dout")
     expected = (*x_shape[:2], ho, wo)
