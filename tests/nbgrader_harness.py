@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import re
 import shutil
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -215,3 +216,86 @@ class Course:
             html.parent.parent.name: html.read_text(encoding="utf-8")
             for html in (self.root / "feedback").glob(f"*/{assignment}/{assignment}.html")
         }
+
+
+# ----- assertions on a Grade, shared by the notebook test modules --------------------------
+
+TAIL = 800  # characters of a cell's output quoted in a failing assertion's message
+
+
+def assert_full_marks(g: Grade, max_score: float | None = None, *, at_least: float = 1) -> None:
+    """Every test cell earns all its points; the notebook is worth exactly `max_score`
+    points, or at least `at_least` when `max_score` is None."""
+    if max_score is None:
+        assert g.max_score >= at_least, f"worth {g.max_score} points, expected >= {at_least}"
+    else:
+        assert g.max_score == max_score, f"worth {g.max_score} points, expected {max_score}"
+    short = {
+        gid: (f"{score}/{points}", g.output_text(gid)[-TAIL:])
+        for gid, (score, points) in g.cells.items()
+        if score != points
+    }
+    assert not short and g.score == g.max_score, (f"{g.score}/{g.max_score}", short)
+
+
+def assert_scores_zero(g: Grade, *not_written_cells: str) -> None:
+    """No test cell earns a point, and each of `not_written_cells` tells the student the
+    function "is not written yet"."""
+    if not not_written_cells:
+        raise TypeError("name at least one cell whose output says 'is not written yet'")
+    scored = {gid: cell for gid, cell in g.cells.items() if cell[0] != 0}
+    assert g.score == 0 and not scored, scored
+    assert_feedback_shows(g, dict.fromkeys(not_written_cells, "is not written yet"))
+
+
+def assert_feedback_shows(g: Grade, messages: Mapping[str, str | Iterable[str]]) -> None:
+    """The output of each cell (grade id -> text, or several texts) contains its text(s)."""
+    missing = {}
+    for gid, texts in messages.items():
+        output = g.output_text(gid)
+        absent = [t for t in ([texts] if isinstance(texts, str) else texts) if t not in output]
+        if absent:
+            missing[gid] = (absent, output[-TAIL:])
+    assert not missing, missing
+
+
+def assert_loses_exactly(
+    g: Grade, expected_losses: Iterable[str] | Mapping[str, str | Iterable[str]]
+) -> None:
+    """The cells of `expected_losses` score zero and every other cell full marks. Given a
+    mapping (grade id -> text, or several texts), each cell's output must also show its
+    text(s)."""
+    lost = set(expected_losses)
+    unknown = lost - set(g.cells)
+    assert not unknown, f"no test cells {sorted(unknown)}; the notebook has {sorted(g.cells)}"
+    wrong = {
+        gid: (
+            f"{score}/{points}, expected {0 if gid in lost else points}",
+            g.output_text(gid)[-TAIL:],
+        )
+        for gid, (score, points) in g.cells.items()
+        if score != (0 if gid in lost else points)
+    }
+    assert not wrong, wrong
+    assert g.score == g.max_score - sum(g.cells[gid][1] for gid in lost), (g.score, g.max_score)
+    if isinstance(expected_losses, Mapping):
+        assert_feedback_shows(g, expected_losses)
+
+
+def assert_earns_nothing(
+    g: Grade,
+    cells: Iterable[str] | Mapping[str, Iterable[str]],
+    explained_cells: Iterable[str] = (),
+    *,
+    exactly: bool = True,
+) -> None:
+    """Answers that call nnlib's own version score zero on `cells` (grade ids, or exercise
+    -> its grade ids) and, if `exactly`, lose nothing else; the output of each of
+    `explained_cells` says the call "earns no points"."""
+    groups = cells if isinstance(cells, Mapping) else {"delegated": cells}
+    scores = {name: {gid: g.cells[gid][0] for gid in gids} for name, gids in groups.items()}
+    scored = {name: s for name, s in scores.items() if any(s.values())}
+    assert not scored, scored
+    if exactly:
+        assert_loses_exactly(g, {gid for gids in groups.values() for gid in gids})
+    assert_feedback_shows(g, dict.fromkeys(explained_cells, "earns no points"))

@@ -6,6 +6,7 @@ that names the mistake.
 """
 
 import pytest
+from nbgrader_harness import assert_full_marks, assert_loses_exactly, assert_scores_zero
 
 pytestmark = pytest.mark.slow
 
@@ -115,15 +116,11 @@ def grades(course):
 
 
 def test_solution_gets_full_marks(grades):
-    g = grades["solved"]
-    assert g.max_score == 18
-    assert g.score == g.max_score, {k: g.output_text(k)[-500:] for k in g.lost}
+    assert_full_marks(grades["solved"], 18)
 
 
 def test_untouched_release_scores_zero(grades):
-    g = grades["untouched"]
-    assert g.score == 0
-    assert "is not written yet" in g.output_text("test_sigmoid_visible")
+    assert_scores_zero(grades["untouched"], "test_sigmoid_visible")
 
 
 TWICE_LOSES = {
@@ -144,7 +141,7 @@ TWICE_LOSES = {
 )
 def test_planted_mistakes_lose_exactly_their_cells(grades, student, cells):
     g = grades[student]
-    assert g.lost == cells
+    assert_loses_exactly(g, cells)
     assert g.score == g.max_score - len(cells)  # every one of these cells is worth 1 point
 
 
@@ -181,5 +178,4 @@ def test_student_sees_what_went_wrong(grades, student, cell, message):
 
 
 def test_right_answers_that_warn_get_full_marks(grades):
-    g = grades["warns"]
-    assert g.score == g.max_score, {k: g.output_text(k)[-500:] for k in g.lost}
+    assert_full_marks(grades["warns"], 18)

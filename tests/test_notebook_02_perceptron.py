@@ -5,6 +5,13 @@ sits in a different exercise, so the per-cell scores show exactly which cells it
 """
 
 import pytest
+from nbgrader_harness import (
+    assert_earns_nothing,
+    assert_feedback_shows,
+    assert_full_marks,
+    assert_loses_exactly,
+    assert_scores_zero,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -135,32 +142,21 @@ def grades(course):
 
 
 def test_solved_gets_full_marks(grades):
-    g = grades["solved"]
-    assert g.max_score >= 20
-    assert g.score == g.max_score, {k: g.output_text(k)[-400:] for k in g.lost}
+    assert_full_marks(grades["solved"], at_least=20)
 
 
 def test_untouched_scores_zero(grades):
-    g = grades["untouched"]
-    assert g.score == 0, {k: v for k, v in g.cells.items() if v[0] > 0}
-    assert "not written yet" in g.output_text("test_perceptron_output_shape")
+    assert_scores_zero(grades["untouched"], "test_perceptron_output_shape")
 
 
 def test_planted_mistakes_lose_exactly_their_cells(grades):
-    g = grades["wrong"]
-    assert g.lost == set(EXPECTED_LOSSES)
-    for gid, message in EXPECTED_LOSSES.items():
-        assert message in g.output_text(gid), (gid, g.output_text(gid)[-600:])
+    assert_loses_exactly(grades["wrong"], EXPECTED_LOSSES)
 
 
 def test_delegating_to_nnlib_earns_nothing(grades):
     g = grades["delegating"]
-    forbidden = {gid for cells in DELEGATED_CELLS.values() for gid in cells}
-    assert g.lost == forbidden
-    for cells in DELEGATED_CELLS.values():
-        for gid in cells:
-            assert g.cells[gid][0] == 0
-    assert "earns no points" in g.output_text("test_perceptron_output_values")
-    assert "calling nnlib.perceptron.Perceptron.fit earns no points" in g.output_text(
-        "test_train_perceptron_and"
+    assert_earns_nothing(g, DELEGATED_CELLS, ["test_perceptron_output_values"])
+    assert_feedback_shows(
+        g,
+        {"test_train_perceptron_and": "calling nnlib.perceptron.Perceptron.fit earns no points"},
     )

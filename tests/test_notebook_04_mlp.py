@@ -6,6 +6,7 @@ the test cells listed for it, with a message that names the mistake.
 """
 
 import pytest
+from nbgrader_harness import assert_full_marks, assert_loses_exactly, assert_scores_zero
 
 pytestmark = pytest.mark.slow
 
@@ -131,28 +132,17 @@ def grades(course):
     return course.autograde_planted(A, {"mistakes": mistakes, "sly": sly})
 
 
-def points_of(grade, cells) -> float:
-    return sum(grade.cells[c][1] for c in cells)
-
-
 def test_solution_gets_full_marks(grades):
-    g = grades["solved"]
-    assert g.max_score == 19
-    assert g.score == g.max_score, {k: g.output_text(k)[-800:] for k in g.lost}
+    assert_full_marks(grades["solved"], 19)
 
 
 def test_untouched_release_scores_zero(grades):
-    g = grades["untouched"]
-    assert g.score == 0
-    assert "is not written yet" in g.output_text("test_init_params_visible")
-    assert "is not written yet" in g.output_text("test_xor_network_hidden")
+    assert_scores_zero(grades["untouched"], "test_init_params_visible", "test_xor_network_hidden")
 
 
 @pytest.mark.parametrize("student, cells", [("mistakes", MISTAKES_LOSE), ("sly", SLY_LOSES)])
 def test_planted_mistakes_lose_exactly_their_cells(grades, student, cells):
-    g = grades[student]
-    assert g.lost == cells, {k: g.output_text(k)[-600:] for k in g.lost ^ cells}
-    assert g.score == g.max_score - points_of(g, cells)
+    assert_loses_exactly(grades[student], cells)
 
 
 @pytest.mark.parametrize(

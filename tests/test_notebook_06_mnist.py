@@ -21,7 +21,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbgrader_harness import REPO_ROOT, grade_id, strip_markers
+from nbgrader_harness import (
+    REPO_ROOT,
+    assert_feedback_shows,
+    assert_full_marks,
+    assert_loses_exactly,
+    assert_scores_zero,
+    grade_id,
+    strip_markers,
+)
 
 A = "06_mnist"
 SOLUTION = REPO_ROOT / "solutions" / A / f"{A}.ipynb"
@@ -146,56 +154,34 @@ NO_ETA = '''def sgd_update(params, grads, eta):
     return [p - g for p, g in zip(params, grads, strict=True)]
 '''
 
-TRAIN_HEAD = """def train(
+RIGHT_UPDATE = "params = sgd_update(params, grads, eta)"
+
+
+def train_answer(update: str = RIGHT_UPDATE, batch_rng: str = "rng") -> str:
+    """A train() answer, right but for the `update` of each step (lines, indented relative
+    to the loop body) and the rng the mini-batches are drawn with."""
+    step = "\n".join(" " * 12 + line for line in update.splitlines())
+    return f"""def train(
     params, loss_and_grads, X, Y, epochs, batch_size, eta, rng, callback=None, progress=False
 ):
-    history = {"loss": [], "step_loss": []}
+    history = {{"loss": [], "step_loss": []}}
     for epoch in trange(epochs, desc="epochs", disable=not progress):
-"""
-TRAIN_TAIL = """        if callback is not None:
+        losses = []
+        for X_batch, Y_batch in iterate_minibatches(X, Y, batch_size, {batch_rng}):
+            loss, grads = loss_and_grads(params, X_batch, Y_batch)
+{step}
+            losses.append(loss)
+        history["step_loss"].extend(losses)
+        history["loss"].append(float(np.mean(losses)))
+        if callback is not None:
             callback(epoch + 1, params, history)
     return params, history
 """
 
-NO_REASSIGN = (
-    TRAIN_HEAD
-    + """        losses = []
-        for X_batch, Y_batch in iterate_minibatches(X, Y, batch_size, rng):
-            loss, grads = loss_and_grads(params, X_batch, Y_batch)
-            sgd_update(params, grads, eta)  # the new parameters are thrown away
-            losses.append(loss)
-        history["step_loss"].extend(losses)
-        history["loss"].append(float(np.mean(losses)))
-"""
-    + TRAIN_TAIL
-)
 
-OWN_RNG = (
-    TRAIN_HEAD
-    + """        losses = []
-        for X_batch, Y_batch in iterate_minibatches(X, Y, batch_size, np.random.default_rng(0)):
-            loss, grads = loss_and_grads(params, X_batch, Y_batch)
-            params = sgd_update(params, grads, eta)
-            losses.append(loss)
-        history["step_loss"].extend(losses)
-        history["loss"].append(float(np.mean(losses)))
-"""
-    + TRAIN_TAIL
-)
-
-UPDATES_CALLERS_PARAMS = (
-    TRAIN_HEAD
-    + """        losses = []
-        for X_batch, Y_batch in iterate_minibatches(X, Y, batch_size, rng):
-            loss, grads = loss_and_grads(params, X_batch, Y_batch)
-            for name in params:
-                params[name] -= eta * grads[name]
-            losses.append(loss)
-        history["step_loss"].extend(losses)
-        history["loss"].append(float(np.mean(losses)))
-"""
-    + TRAIN_TAIL
-)
+NO_REASSIGN = train_answer("sgd_update(params, grads, eta)  # the new parameters are thrown away")
+OWN_RNG = train_answer(batch_rng="np.random.default_rng(0)")
+UPDATES_CALLERS_PARAMS = train_answer("for name in params:\n    params[name] -= eta * grads[name]")
 
 NO_ARGMAX = '''def accuracy(scores_or_probs, y):
     """Averages the probability of the true class instead of counting argmax hits."""
@@ -379,19 +365,16 @@ def grades(course):
 
 @pytest.mark.slow
 def test_solution_gets_full_marks(grades):
-    g = grades["solved"]
-    assert g.max_score == 20
-    assert g.score == g.max_score, {k: g.output_text(k)[-600:] for k in g.lost}
+    assert_full_marks(grades["solved"], 20)
 
 
 @pytest.mark.slow
 def test_untouched_release_scores_zero(grades):
     g = grades["untouched"]
-    assert g.score == 0
+    assert_scores_zero(g, "test_one_hot_example")
     assert g.lost == set().union(*ALL.values())
-    assert "is not written yet" in g.output_text("test_one_hot_example")
-    assert "train(params, loss_and_grads, ...) is not written yet" in g.output_text(
-        "test_train_decreases"
+    assert_feedback_shows(
+        g, {"test_train_decreases": "train(params, loss_and_grads, ...) is not written yet"}
     )
 
 
@@ -406,17 +389,18 @@ def test_planted_mistakes_lose_exactly_their_cells(grades):
         | ALL["accuracy"]
         | ALL["confusion_matrix"]
     )
-    assert g.lost == expected
-    assert all(g.cells[gid][0] == 0 for gid in expected)
+    assert_loses_exactly(g, expected)
     assert g.score == 3  # example + coverage of the iterator, train leaves its inputs alone
-    for gid, text in [
-        ("test_one_hot_example", "one column too far left"),
-        ("test_minibatches_shuffled", "stored order"),
-        ("test_sgd_update_example", "moved uphill"),
-        ("test_train_decreases", "assign the result of sgd_update"),
-        ("test_confusion_example", "rows and columns are swapped"),
-    ]:
-        assert text in g.output_text(gid), g.output_text(gid)[-600:]
+    assert_feedback_shows(
+        g,
+        {
+            "test_one_hot_example": "one column too far left",
+            "test_minibatches_shuffled": "stored order",
+            "test_sgd_update_example": "moved uphill",
+            "test_train_decreases": "assign the result of sgd_update",
+            "test_confusion_example": "rows and columns are swapped",
+        },
+    )
 
 
 @pytest.mark.slow
@@ -429,15 +413,18 @@ def test_delegating_and_in_place_answers_lose_their_exercises(grades):
         | ALL["accuracy"]
         | ALL["confusion_matrix"]
     )
-    assert g.lost == expected
+    assert_loses_exactly(g, expected)
     assert g.score == 4  # only train, which was left correct
-    assert "calling nnlib.data.batches.one_hot earns no points" in g.output_text(
-        "test_one_hot_example"
+    assert_feedback_shows(
+        g,
+        {
+            "test_one_hot_example": "calling nnlib.data.batches.one_hot earns no points",
+            "test_minibatches_example": "minibatches earns no points",
+            "test_confusion_example": "confusion_matrix earns no points",
+            "test_sgd_update_example": "in place",
+            "test_accuracy_example": "percentage",
+        },
     )
-    assert "minibatches earns no points" in g.output_text("test_minibatches_example")
-    assert "confusion_matrix earns no points" in g.output_text("test_confusion_example")
-    assert "in place" in g.output_text("test_sgd_update_example")
-    assert "percentage" in g.output_text("test_accuracy_example")
 
 
 @pytest.mark.slow

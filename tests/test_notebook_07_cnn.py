@@ -10,6 +10,12 @@ sits in a different exercise, so the per-cell scores show exactly which cells it
 """
 
 import pytest
+from nbgrader_harness import (
+    assert_earns_nothing,
+    assert_full_marks,
+    assert_loses_exactly,
+    assert_scores_zero,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -140,30 +146,17 @@ def grades(course):
 
 
 def test_solved_gets_full_marks(grades):
-    g = grades["solved"]
-    assert g.max_score == 27
-    assert g.score == g.max_score, {k: g.output_text(k)[-600:] for k in g.lost}
+    assert_full_marks(grades["solved"], 27)
 
 
 def test_untouched_scores_zero(grades):
-    g = grades["untouched"]
-    assert g.score == 0, {k: v for k, v in g.cells.items() if v[0] > 0}
-    assert "not written yet" in g.output_text("test_conv2d_fast_visible")
+    assert_scores_zero(grades["untouched"], "test_conv2d_fast_visible")
 
 
 def test_planted_mistakes_lose_exactly_their_cells(grades):
-    g = grades["wrong"]
-    assert g.lost == set(EXPECTED_LOSSES)
-    for gid in EXPECTED_LOSSES:
-        assert g.cells[gid][0] == 0, gid
-    for gid, message in EXPECTED_LOSSES.items():
-        assert message in g.output_text(gid), (gid, g.output_text(gid)[-800:])
+    assert_loses_exactly(grades["wrong"], EXPECTED_LOSSES)
 
 
 def test_delegating_to_nnlib_earns_nothing(grades):
-    g = grades["delegating"]
-    forbidden = {gid for cells in DELEGATED_CELLS.values() for gid in cells}
-    assert g.lost == forbidden
-    for gid in forbidden:
-        assert g.cells[gid][0] == 0
-        assert "earns no points" in g.output_text(gid), (gid, g.output_text(gid)[-600:])
+    every_cell = [gid for cells in DELEGATED_CELLS.values() for gid in cells]
+    assert_earns_nothing(grades["delegating"], DELEGATED_CELLS, every_cell)

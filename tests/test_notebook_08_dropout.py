@@ -12,6 +12,7 @@ mistake is meant to cost those cells too, and the tests list them.
 """
 
 import pytest
+from nbgrader_harness import assert_full_marks, assert_loses_exactly, assert_scores_zero
 
 pytestmark = pytest.mark.slow
 
@@ -102,22 +103,19 @@ def grades(course):
 
 
 def test_solution_gets_full_marks(grades):
-    g = grades["solved"]
-    assert g.max_score == 19
-    assert g.score == g.max_score, {k: g.output_text(k)[-800:] for k in g.lost}
+    assert_full_marks(grades["solved"], 19)
 
 
 def test_untouched_release_scores_zero(grades):
-    g = grades["untouched"]
-    assert g.score == 0
-    assert "is not written yet" in g.output_text("test_dropout_forward_visible")
-    assert "is not written yet" in g.output_text("test_l2_penalty_visible")
+    assert_scores_zero(
+        grades["untouched"], "test_dropout_forward_visible", "test_l2_penalty_visible"
+    )
 
 
 @pytest.mark.parametrize("student", sorted(EXPECTED_LOST))
 def test_planted_mistakes_lose_exactly_their_cells(grades, student):
     g = grades[student]
-    assert g.lost == EXPECTED_LOST[student], {k: g.output_text(k)[-600:] for k in g.lost}
+    assert_loses_exactly(g, EXPECTED_LOST[student])
     assert g.score == g.max_score - len(EXPECTED_LOST[student])  # every cell is worth 1
 
 
