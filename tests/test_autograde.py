@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader_harness import Course, find_cell, grade_id, with_cell
 
 from nncourse import cli
@@ -145,6 +145,7 @@ EXPECTED = {  # student -> (status, score); max_score is 3 for every graded one
     "late": ("late", 3),
     "no_notebook": ("missing", None),
     "never_submitted": ("missing", None),
+    "resubmits_broken": ("failed", None),  # graded 3/3 in an earlier run
 }
 
 
@@ -236,7 +237,20 @@ def batch(tmp_path_factory):
     course = Course(tmp_path_factory.mktemp("autograde-course"), [A])
     course.release(A)
     submitted = course.root / "submitted"
-    for student, nb in planted(course).items():
+    nbs = planted(course)
+    with Gradebook(course.db_url) as gb:
+        gb.update_or_create_assignment(A, duedate="2030-01-01 00:00:00 UTC")
+        gb.update_or_create_student("never_submitted")
+    args = ["--root", str(course.root), "autograde", A, "--workers", "2", "--no-progress"]
+    args += ["--cell-timeout", "3", "--timeout", "60", "--memory-mb", "3072"]
+    # An earlier run graded this student's first submission (3/3); the one now in
+    # submitted/ is broken.
+    first = submitted / "resubmits_broken" / A
+    first.mkdir(parents=True)
+    (first / f"{A}.ipynb").write_text(json.dumps(nbs["correct"], indent=1))
+    assert cli.main(args) == 0
+    (first / f"{A}.ipynb").write_text('{"cells": [')
+    for student, nb in nbs.items():
         folder = submitted / student / A
         folder.mkdir(parents=True)
         # Raw JSON: nbformat.write would already fix the duplicate cell ids of a copy-paste.
@@ -251,12 +265,7 @@ def batch(tmp_path_factory):
     )
     (submitted / "no_notebook" / A).mkdir(parents=True)
     (submitted / "no_notebook" / A / "notes.txt").write_text("forgot the notebook")
-    with Gradebook(course.db_url) as gb:
-        gb.update_or_create_assignment(A, duedate="2030-01-01 00:00:00 UTC")
-        gb.update_or_create_student("never_submitted")
     originals = {p: p.read_bytes() for p in submitted.rglob("*") if p.is_file()}
-    args = ["--root", str(course.root), "autograde", A, "--workers", "2", "--no-progress"]
-    args += ["--cell-timeout", "3", "--timeout", "60", "--memory-mb", "3072"]
     code = cli.main(args)
     with (course.root / "reports" / A / "grades.csv").open(newline="") as fh:
         rows = {row["student"]: row for row in csv.DictReader(fh)}
@@ -294,6 +303,27 @@ def test_failures_give_their_reason_and_no_zero(batch):
     assert rows["never_submitted"]["reason"] == "nothing was submitted"
     for student in ("corrupt_json", "nbformat_5", "no_notebook", "never_submitted"):
         assert rows[student]["score"] == "", student
+
+
+def test_a_failed_resubmission_leaves_no_stale_score(batch):
+    """The gradebook loses the earlier 3/3 (nbgrader export would show it as current), and
+    nothing of it is lost: it is kept under reports/ and the student's row says where."""
+    course, _, rows, _ = batch
+    row = rows["resubmits_broken"]
+    assert "not valid JSON" in row["reason"]
+    assert "the gradebook held 3/3 from an earlier submission" in row["notes"]
+    with Gradebook(course.db_url) as gb:
+        with pytest.raises(MissingEntry):
+            gb.find_submission(A, "resubmits_broken")
+    (kept,) = (course.root / "reports" / A / "superseded").glob("resubmits_broken-*")
+    assert str(kept.relative_to(course.root)) in row["notes"]
+    record = json.loads((kept / "grades.json").read_text())
+    assert (record["score"], record["max_score"]) == (3, 3)
+    assert record["grades"]["test_square_hidden"]["auto_score"] == 2
+    assert (kept / "autograded" / f"{A}.ipynb").is_file()
+    assert not (course.root / "autograded" / "resubmits_broken").exists() or not any(
+        (course.root / "autograded" / "resubmits_broken").iterdir()
+    )
 
 
 def test_repairs_are_reported(batch):

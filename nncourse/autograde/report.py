@@ -6,13 +6,18 @@
   submitted); then the score, late penalty, per-cell scores, repairs and notes;
 - ``reports/<id>/scores.png``: the distribution of scores per exercise;
 - feedback: nbgrader's own (``generate_feedback`` with `HideHiddenTests`, which never
-  shows hidden tests) for graded students, a short page with the reason for the others.
+  shows hidden tests) for graded students, a short page with the reason for the others;
+- ``reports/<id>/superseded/<student>-<time>/``: what the gradebook held for a student
+  whose new submission failed to grade (see `retire_stale`).
 """
 
 from __future__ import annotations
 
 import csv
 import html
+import json
+import shutil
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -50,6 +55,61 @@ def collect_scores(db_url, assignment, outcomes, root: Path, log: str) -> None:
                     out.cells[g.name] = float(g.score)
             if out.seconds_late > 0:
                 out.status = "late"
+
+
+def retire_stale(db_url, assignment, outcomes, root: Path) -> None:
+    """Take an earlier submission's grades out of the gradebook when the new one failed.
+
+    Otherwise `nbgrader export` and the formgrader would go on showing the old score as if
+    it were the grade of the notebook now in submitted/. Nothing is thrown away: the old
+    grades and comments (manual ones too) and the old autograded notebook are moved to
+    ``reports/<id>/superseded/<student>-<time>/``, and the student's row says so.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url) as gb:
+        for out in outcomes.values():
+            if out.status != "failed":
+                continue
+            try:
+                sub = gb.find_submission(assignment, out.student)
+            except MissingEntry:
+                continue
+            record = {
+                "student": out.student,
+                "assignment": assignment,
+                "submitted": str(sub.timestamp),
+                "score": sub.score,
+                "max_score": sub.max_score,
+                "grades": {
+                    g.name: {
+                        "auto_score": g.auto_score,
+                        "manual_score": g.manual_score,
+                        "extra_credit": g.extra_credit,
+                        "max_score": g.max_score,
+                    }
+                    for nb in sub.notebooks
+                    for g in nb.grades
+                },
+                "comments": {
+                    c.name: c.manual_comment
+                    for nb in sub.notebooks
+                    for c in nb.comments
+                    if c.manual_comment
+                },
+            }
+            stamp = time.strftime("%Y%m%dT%H%M%S")
+            dest = root / "reports" / assignment / "superseded" / f"{out.student}-{stamp}"
+            dest.mkdir(parents=True, exist_ok=True)
+            (dest / "grades.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
+            autograded = root / "autograded" / out.student / assignment
+            if autograded.is_dir():
+                shutil.move(autograded, dest / "autograded")
+            gb.remove_submission(assignment, out.student)
+            out.notes.append(
+                f"the gradebook held {record['score']:g}/{record['max_score']:g} from an "
+                f"earlier submission: taken out, kept in {dest.relative_to(root)}"
+            )
 
 
 def add_missing(db_url, assignment, outcomes) -> None:

@@ -8,7 +8,8 @@ For each assignment:
    supervisor process (`isolate.py`), N at a time, with a progress bar;
 3. ONE `nbgrader autograde` (this process's child, the only gradebook writer) on the
    staged notebooks, with the trusted outputs in place of execution (`inject.py`);
-4. reports (`report.py`): grades CSV with a status per student, score plot, feedback.
+4. reports (`report.py`): grades CSV with a status per student, score plot, feedback;
+   an earlier score of a student whose new submission failed leaves the gradebook.
 """
 
 from __future__ import annotations
@@ -210,6 +211,7 @@ def _grade(root, assignment, options, db_url, release, source, work, t0) -> list
         root, assignment, work, db_url, [s for s, o in outcomes.items() if o.status == "graded"]
     )
     report.collect_scores(db_url, assignment, outcomes, root, log)
+    report.retire_stale(db_url, assignment, outcomes, root)
     report.add_missing(db_url, assignment, outcomes)
     t_write = time.monotonic()
     if options.feedback:
