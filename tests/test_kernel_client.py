@@ -34,7 +34,7 @@ async def reply_noticed(channel_class) -> bool:
         request = session.msg("execute_request", {"code": ""})
         channel.send(request)
         ident, *_ = await kernel.recv_multipart()
-        waiter = asyncio.ensure_future(channel.get_msg(timeout=10 * PATIENCE_S))
+        waiter = asyncio.ensure_future(channel.get_msg(timeout=3 * PATIENCE_S))
         await asyncio.sleep(0.05)  # the reader now waits on the socket
         session.send(kernel, "execute_reply", {"status": "ok"}, parent=request, ident=ident)
         time.sleep(0.05)  # the loop is busy (decoding outputs) as the reply lands
