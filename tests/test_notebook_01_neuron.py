@@ -123,6 +123,12 @@ def test_untouched_release_scores_zero(grades):
     assert_scores_zero(grades["untouched"], "test_sigmoid_visible")
 
 
+PRIME_CELLS = {
+    "test_sigmoid_prime_visible",
+    "test_sigmoid_prime_values",
+    "test_sigmoid_prime_gradcheck",
+    "test_sigmoid_prime_extremes",
+}
 TWICE_LOSES = {
     "test_sigmoid_prime_visible",
     "test_sigmoid_prime_values",
@@ -135,7 +141,9 @@ TWICE_LOSES = {
     [
         ("no_minus_wrong_axis", NO_MINUS_LOSES | SOFTMAX_CELLS),
         ("overflows_twice", {"test_sigmoid_stable"} | TWICE_LOSES),
-        ("delegates", SIGMOID_CELLS | SOFTMAX_CELLS),
+        # The reference is absent while grading, so a sigmoid that delegates to it is
+        # broken, and so is the (honest) sigmoid_prime built on it.
+        ("delegates", SIGMOID_CELLS | SOFTMAX_CELLS | PRIME_CELLS),
         ("tampers", NO_MINUS_LOSES),
     ],
 )

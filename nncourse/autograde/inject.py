@@ -1,13 +1,15 @@
 """nbgrader preprocessor that puts the trusted run's outputs into the test cells.
 
-`nbgrader autograde` is run once, by one process, on the pre-flighted notebooks with
-`InjectTrustedOutputs` in place of its `Execute` preprocessor (see `runner.write`). So
-nbgrader itself sanitises the notebook, restores test cells from the gradebook, decides
-each cell's grade from its outputs (SaveAutoGrades), applies late penalties and writes
-``autograded/``: `nbgrader export`, the formgrader and `generate_feedback` keep working.
+`nncourse autograde` grades every submission first (in parallel, each in its own
+sandbox) and then runs `nbgrader autograde` once, by one process, on the pre-flighted
+notebooks with `InjectTrustedOutputs` in place of its execution step (see
+`runner.write_gradebook`). So nbgrader itself restores test cells from the gradebook,
+decides each cell's grade from its outputs (SaveAutoGrades), applies late penalties and
+writes ``autograded/``: `nbgrader export`, the formgrader and `generate_feedback` keep
+working.
 
-The outputs come from ``<results_dir>/<student>.json`` (written by the batch runner from
-the isolated, trusted run); the folder is named by the environment variable below.
+The outputs come from ``<results_dir>/<student>.json`` (written by the batch runner); the
+folder is named by the environment variable below.
 """
 
 import json
@@ -19,6 +21,23 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 RESULTS_ENV = "NNCOURSE_TRUSTED_RESULTS"
+NOT_RUN = {
+    "output_type": "error",
+    "ename": "NotRun",
+    "evalue": "this test was not run by the grader",
+    "traceback": [],
+}
+
+
+def apply_outputs(nb, results: dict) -> None:
+    """Every code cell's outputs cleared; each test cell gets its trusted outputs."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        cell.outputs = []
+        if utils.is_grade(cell) and not utils.is_solution(cell):
+            gid = cell.metadata["nbgrader"]["grade_id"]
+            cell.outputs = [from_dict(o) for o in results.get(gid, [NOT_RUN])]
 
 
 class InjectTrustedOutputs(NbGraderPreprocessor):
@@ -27,24 +46,5 @@ class InjectTrustedOutputs(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         student = resources["nbgrader"]["student"]
         path = Path(os.environ[RESULTS_ENV]) / f"{student}.json"
-        results = json.loads(path.read_text(encoding="utf-8"))["results"]
-        for cell in nb.cells:
-            if cell.cell_type != "code":
-                continue
-            cell.outputs = []
-            if utils.is_grade(cell) and not utils.is_solution(cell):
-                gid = cell.metadata["nbgrader"]["grade_id"]
-                outputs = (
-                    results[gid]
-                    if gid in results
-                    else [
-                        {
-                            "output_type": "error",
-                            "ename": "NotRun",
-                            "evalue": "this test was not run by the grader",
-                            "traceback": [],
-                        }
-                    ]
-                )
-                cell.outputs = [from_dict(o) for o in outputs]
+        apply_outputs(nb, json.loads(path.read_text(encoding="utf-8"))["results"])
         return nb, resources

@@ -33,7 +33,8 @@ import types
 from nnlib.grading.reference import FreshLoader
 
 
-def _message(target: str) -> str:
+def forbidden_message(target: str) -> str:
+    """What a student reads who called the reference of what they must write."""
     what = target.rsplit(".", 1)[-1]
     if what.startswith("_"):  # a private or special method (Network.__init__): no name to give
         what = "this"
@@ -144,7 +145,7 @@ def forbidden(fn, targets=()):
         for target in _as_targets(targets):
             for key in _code_keys(target):
                 wanted[key] = target
-        stubs = {target: _stub_code(_message(target)) for target in wanted.values()}
+        stubs = {target: _stub_code(forbidden_message(target)) for target in wanted.values()}
         for func, target in _matching_functions(wanted) if wanted else ():
             if func.__code__.co_freevars:  # cannot swap a closure's code; none in nnlib
                 continue

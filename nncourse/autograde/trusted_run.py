@@ -1,0 +1,352 @@
+"""The trusted run of one submission: tests here, student code in the sandbox.
+
+``python -m nncourse.autograde.trusted_run`` reads a `Job` (JSON) on stdin and writes a
+`RunResult` (JSON) on stdout. This process never executes student code: it runs the
+instructor and test cells (`program.Cell`, kind "setup"/"test") in its own namespace, and
+sends the student cells to a sandbox (`jail.Jail`) that it talks to over the data-only
+channel (`wire`, `proxy`). A name a test uses that no trusted cell bound is looked up in
+the sandbox and arrives as data or as a proxy.
+
+Time is enforced from here: each cell has a deadline; a sandbox that is late, crashes or
+breaks the protocol is killed with its whole cgroup, the cell fails with the reason, a new
+sandbox replays the student cells run so far, and grading goes on with the next cell.
+"""
+
+from __future__ import annotations
+
+import builtins
+import io
+import json
+import resource
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import TypedDict
+
+from nncourse.autograde import wire
+from nncourse.autograde.jail import Cgroup, Jail, JailSpec
+from nncourse.autograde.program import Cell
+from nncourse.autograde.proxy import SandboxGone, TrustedEndpoint
+
+GRACE = 2.0  # seconds over the cell limit before the trusted side itself interrupts
+BUILTIN_NAMES = frozenset(vars(builtins))
+
+
+class Job(TypedDict):
+    cells: list[dict]  # program.Cell.to_json()
+    view: str
+    workdir: str
+    uid: int | None
+    gid: int | None
+    cgroup: list[str] | None  # the cgroup folders made for this submission
+    memory_mb: int
+    tmp_mb: int
+    cell_timeout: float
+    timeout: float
+    output_cap: int
+    max_bytes: int
+    data_dir: str | None
+    sandboxed: bool
+
+
+class RunResult(TypedDict):
+    results: dict[str, list[dict]]  # grade_id -> nbformat outputs of each test cell
+    problems: list[str]  # for the report: cells that crashed, timed out, restarts
+    seconds: float
+    max_rss_mb: float
+
+
+class CellTimeout(BaseException):
+    """The cell ran past its limit (a BaseException: test code cannot swallow it)."""
+
+
+class CappedStream(io.TextIOBase):
+    """A text stream that keeps at most `cap` bytes and counts the rest."""
+
+    def __init__(self, cap):
+        self.cap, self.parts, self.kept, self.dropped = cap, [], 0, 0
+
+    def writable(self):
+        return True
+
+    def write(self, s):
+        s = str(s)
+        data = s.encode("utf-8", "replace")
+        room = self.cap - self.kept
+        if room > 0:
+            piece = data[:room].decode("utf-8", "ignore")
+            self.parts.append(piece)
+            self.kept += len(piece.encode("utf-8"))
+        self.dropped += max(0, len(data) - max(room, 0))
+        return len(s)
+
+    def text(self):
+        out = "".join(self.parts)
+        if self.dropped:
+            out += f"\n[output truncated: {self.dropped} more bytes not kept]\n"
+        return out
+
+
+class Namespace(dict):
+    """The trusted cells' globals; a name no trusted cell bound is the student's."""
+
+    program: Program
+
+    def __missing__(self, name):
+        if name in BUILTIN_NAMES or name.startswith("__"):
+            raise KeyError(name)
+        return self.program.student_value(name)
+
+
+class _Shell:
+    """``get_ipython()`` for instructor cells outside Jupyter: magics do nothing."""
+
+    def run_line_magic(self, *args, **kwargs):
+        return None
+
+    run_cell_magic = system = getoutput = run_line_magic
+
+
+class Program:
+    def __init__(self, job: Job):
+        self.job = job
+        self.cells = [Cell(**c) for c in job["cells"]]
+        cgroup = None
+        if job.get("cgroup"):
+            cgroup = Cgroup([Path(p) for p in job["cgroup"]], job["memory_mb"])
+        self.spec = JailSpec(
+            view=Path(job["view"]),
+            workdir=Path(job["workdir"]),
+            uid=job.get("uid"),
+            gid=job.get("gid"),
+            cgroup=cgroup,
+            memory_mb=job["memory_mb"],
+            tmp_mb=job["tmp_mb"],
+            max_bytes=job["max_bytes"],
+            data_dir=job.get("data_dir"),
+            sandboxed=job.get("sandboxed", True),
+        )
+        self.ns = Namespace(__builtins__=builtins, __name__="__main__")
+        self.ns.program = self
+        self.ns["get_ipython"] = lambda: _Shell()
+        self.setup_names: set[str] = set()
+        self.history: list[Cell] = []  # student cells to replay in a new sandbox
+        self.jail: Jail | None = None
+        self.ep: TrustedEndpoint | None = None
+        self.problems: list[str] = []
+        self.starts = 0
+
+    # the sandbox
+    def setup_value(self, name):
+        if isinstance(name, str) and name in self.setup_names and dict.__contains__(self.ns, name):
+            return dict.__getitem__(self.ns, name)
+        raise KeyError(name)
+
+    def _start(self) -> None:
+        self.jail = Jail(self.spec).start()
+        self.ep = TrustedEndpoint(
+            self.jail.rfd, self.jail.wfd, self.spec.max_bytes, self.setup_value, self.stop
+        )
+        self.starts += 1
+
+    def stop(self) -> None:
+        if self.ep is not None:
+            self.ep.alive = False
+        if self.jail is not None:
+            self.jail.kill()
+            self.jail = None
+
+    def sandbox(self) -> TrustedEndpoint:
+        """The running sandbox; a new one (the student cells replayed) if it died."""
+        if self.ep is not None and self.ep.alive:
+            return self.ep
+        self.stop()
+        self._start()
+        for cell in list(self.history):
+            if not self._exec(cell, replay=True):
+                self.history.remove(cell)
+                self.problems.append(f"{cell.label}: not run again after a restart (it failed)")
+                self.stop()
+                self._start()
+        return self.ep
+
+    def student_value(self, name):
+        ep = self.sandbox()
+        msg, blobs = ep.request("lookup", {"name": name})
+        if msg.get("missing"):
+            raise KeyError(name)
+        return ep.result(msg, blobs)
+
+    def _exec(self, cell: Cell, replay=False) -> bool:
+        """Run a student cell in the sandbox; False if it killed or outlived the sandbox."""
+        ep = self.ep if replay else self.sandbox()
+        ep.deadline = time.monotonic() + self.job["cell_timeout"]
+        try:
+            msg, blobs = ep.request("exec", {"code": cell.code, "label": cell.label})
+        except wire.Timeout:
+            self.stop()
+            if not replay:
+                limit = self.job["cell_timeout"]
+                self.problems.append(f"{cell.label}: stopped after {limit:g} s")
+            return False
+        except wire.ProtocolError as err:
+            self.stop()
+            if not replay:
+                self.problems.append(f"{cell.label}: {self._death(err)}")
+            return False
+        finally:
+            ep.deadline = None
+        if "error" in msg and not replay:
+            info = msg["error"]
+            if isinstance(info, dict):
+                text = f"{info.get('type')}: {str(info.get('message'))[:200]}"
+                self.problems.append(f"{cell.label}: raised {text}")
+        return True
+
+    def _death(self, err) -> str:
+        cgroup = self.spec.cgroup
+        if cgroup is not None and cgroup.hit_memory_limit():
+            return f"your code used more than {self.spec.memory_mb} MB of memory"
+        if isinstance(err, wire.PeerGone):
+            return "your code's process ended (it crashed or exited)"
+        return f"the sandbox sent an invalid message ({err})"
+
+    # trusted cells
+    def run_trusted(self, cell: Cell) -> list[dict]:
+        out = CappedStream(self.job["output_cap"])
+        before = {k: id(v) for k, v in dict.items(self.ns)}
+        limit = self.job["cell_timeout"]
+        deadline = time.monotonic() + limit
+        error = None
+        old = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = out
+        signal.setitimer(signal.ITIMER_REAL, limit + GRACE)
+        try:
+            if self.ep is not None:
+                self.ep.deadline = deadline
+            code = self._transform(cell.code)
+            exec(compile(code, f"<{cell.label}>", "exec"), self.ns)  # noqa: S102 (trusted)
+        except (CellTimeout, wire.Timeout):
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            self.stop()
+            self.problems.append(f"{cell.label}: stopped after {limit:g} s")
+            error = ("TimeoutError", f"the cell ran longer than {limit:g} s and was stopped", [])
+        except BaseException as exc:  # noqa: BLE001 (SystemExit, KeyboardInterrupt included)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            error = self._error(exc)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            sys.stdout, sys.stderr = old
+            if self.ep is not None:
+                self.ep.deadline = None
+        changed = {k for k, v in dict.items(self.ns) if before.get(k) != id(v)}
+        changed |= set(before) - set(dict.keys(self.ns))
+        if cell.kind == "setup":
+            self.setup_names |= changed
+            self._forget()
+        else:
+            self.setup_names -= changed
+        outputs = []
+        text = out.text()
+        if text:
+            outputs.append({"output_type": "stream", "name": "stdout", "text": text})
+        if error is not None:
+            ename, evalue, tb = error
+            outputs.append(
+                {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": tb}
+            )
+        return outputs
+
+    def _forget(self) -> None:
+        """The sandbox drops its copies of instructor names (a setup cell may have changed
+        them); it asks again when student code next uses one."""
+        if self.ep is not None and self.ep.alive and self.setup_names:
+            try:
+                self.ep.request("forget", {"names": sorted(self.setup_names)})
+            except (wire.ProtocolError, wire.Timeout, SandboxGone):
+                self.stop()
+
+    @staticmethod
+    def _transform(code: str) -> str:
+        if "%" not in code and "!" not in code:
+            return code
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        return TransformerManager().transform_cell(code)
+
+    def _error(self, exc: BaseException):
+        if isinstance(exc, (wire.ProtocolError, SandboxGone)):
+            self.stop()
+            reason = self._death(exc) if isinstance(exc, wire.ProtocolError) else str(exc)
+            self.problems.append(f"sandbox: {reason}")
+            return ("SandboxError", reason, [])
+        tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
+        student = getattr(exc, "student_traceback", None)
+        if student is None and exc.__cause__ is not None:
+            student = getattr(exc.__cause__, "student_traceback", None)
+        if student:
+            tb = ["In your code:\n", *student, *tb[-3:]]
+        return (type(exc).__name__, str(exc)[:4000], [line[:2000] for line in tb[-16:]])
+
+    # the whole program
+    def run(self) -> RunResult:
+        t0 = time.monotonic()
+        results: dict[str, list[dict]] = {}
+        signal.signal(signal.SIGALRM, _on_alarm)
+        try:
+            for cell in self.cells:
+                if time.monotonic() - t0 > self.job["timeout"]:
+                    reason = f"the submission ran longer than its {self.job['timeout']:g} s limit"
+                    self.problems.append(reason)
+                    break
+                if cell.kind == "student":
+                    if self._exec(cell):
+                        self.history.append(cell)
+                    continue
+                outputs = self.run_trusted(cell)
+                if cell.kind == "test" and cell.grade_id:
+                    results[cell.grade_id] = outputs
+        finally:
+            if self.ep is not None and self.ep.alive:
+                try:
+                    self.ep.deadline = time.monotonic() + 5
+                    self.ep.request("bye")
+                except (wire.ProtocolError, wire.Timeout, SandboxGone):
+                    pass
+            self.stop()
+        for cell in self.cells:
+            if cell.kind == "test" and cell.grade_id and cell.grade_id not in results:
+                why = self.problems[-1] if self.problems else "unknown"
+                results[cell.grade_id] = [
+                    {
+                        "output_type": "error",
+                        "ename": "NotRun",
+                        "evalue": f"this test did not run: {why}",
+                        "traceback": [],
+                    }
+                ]
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return {
+            "results": results,
+            "problems": self.problems,
+            "seconds": time.monotonic() - t0,
+            "max_rss_mb": usage.ru_maxrss / 1024,
+        }
+
+
+def _on_alarm(signum, frame):
+    raise CellTimeout()
+
+
+def main() -> int:
+    job: Job = json.loads(sys.stdin.read())
+    result = Program(job).run()
+    sys.__stdout__.write(json.dumps(result))
+    sys.__stdout__.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
