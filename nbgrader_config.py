@@ -27,7 +27,36 @@ c.CourseDirectory.release_directory = "course"
 DEFAULT_DB_URL = f"sqlite:///{HERE / 'gradebook.db'}"
 c.CourseDirectory.db_url = os.environ.get("NNCOURSE_DB_URL") or DEFAULT_DB_URL
 
+# --- Privacy on a shared server --------------------------------------------------------
+# What nbgrader creates in the course folder (gradebook.db, submitted/, autograded/,
+# feedback/) is for the instructor only. Loading this file (every nbgrader command, the
+# formgrader, the Validate button) takes group and other access out of the process's
+# umask, so each of them is owner-only from the moment it is created (nbgrader then sets
+# the files inside to 444/644, private through their folders). Students get assignments and
+# feedback only through the exchange, whose copies nbgrader makes readable itself.
+os.umask(os.umask(0o077) | 0o077)
+# What existed before this file was first loaded (a clone made with a permissive umask, a
+# course graded before this line existed) is made owner-only here, before nbgrader runs.
+INSTRUCTOR_ONLY = [
+    "solutions",
+    ".git",
+    "gradebook.db",
+    "submitted",
+    "autograded",
+    "feedback",
+    "reports",
+]
+for _name in INSTRUCTOR_ONLY:
+    _path = HERE / _name
+    if not _path.is_symlink() and _path.exists() and _path.stat().st_uid == os.geteuid():
+        _path.chmod(_path.stat().st_mode & ~0o077)
+
 # Release only the notebook (and images it shows): no checkpoints, caches or local data.
+# nbgrader applies the same lists to every exchange copy (submit, collect), so the two
+# files the exchange itself writes into a submission must be included too: without them
+# collect drops the submission time (lateness is never detected) and release_feedback has
+# no secret to address the student's feedback with.
+EXCHANGE_FILES = ["timestamp.txt", "submission_secret.txt"]
 c.CourseDirectory.ignore = [
     ".ipynb_checkpoints",
     "__pycache__",
@@ -36,7 +65,7 @@ c.CourseDirectory.ignore = [
     "*.db",
     ".DS_Store",
 ]
-c.CourseDirectory.include = ["*.ipynb", "*.png", "*.svg", "*.gif", "*.jpg"]
+c.CourseDirectory.include = ["*.ipynb", "*.png", "*.svg", "*.gif", "*.jpg", *EXCHANGE_FILES]
 c.CourseDirectory.max_file_size = 2000  # kB: a notebook folder never ships data sets
 
 # --- Generating the student version ----------------------------------------------------
@@ -45,12 +74,24 @@ c.CourseDirectory.max_file_size = 2000  # kB: a notebook folder never ships data
 c.GenerateAssignment.create_assignment = True
 
 # --- Autograding -----------------------------------------------------------------------
-# Per cell: far above the slowest solved cell (a few seconds in grading mode), so only a
-# runaway student cell is stopped. The timeout interrupts the kernel; the cell scores zero.
+# Student code runs only in the sandbox (bubblewrap, see nncourse/autograde/): nbgrader's
+# own execution step is replaced by the sandboxed trusted run, for `nbgrader autograde`
+# and for the formgrader's Autograde button alike. Tests and scores stay in a process that
+# never executes student code. Without bubblewrap, autograding refuses to run.
+c.Autograde.autograde_preprocessors = [
+    "nncourse.autograde.execute.SandboxedExecute",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# Per cell and per submission: far above the slowest solved cell (a few seconds in grading
+# mode), so only a runaway cell is stopped (it scores zero; the next cells still run).
+c.SandboxedExecute.cell_timeout = 120
+c.SandboxedExecute.timeout = 900
+# The Validate button still runs the student's own kernel (nothing is graded there).
 c.ExecutePreprocessor.timeout = 300
-# nbgrader's default (True) makes a cell that ignores the interrupt (a loop catching
-# KeyboardInterrupt) abort the whole submission; with False that cell and the ones the
-# still-busy kernel cannot run score zero and the rest of the notebook is still graded.
 c.ExecutePreprocessor.raise_on_iopub_timeout = False
 # Without this, a cell with a widget (every `interact`) can wait until the cell timeout for a
 # reply that has already arrived, under load (see nncourse/kernel_client.py). Also used by
