@@ -47,13 +47,19 @@ SERVER_EXTENSIONS_OFF = [*INSTRUCTOR_SERVER_EXTENSIONS, ASSIGNMENT_SERVER_EXTENS
 LEVELS = ("sys-prefix", "user")
 
 # Run in a child process so that nbgrader reads the config files of *that* environment
-# (JUPYTER_CONFIG_DIR) exactly as the student's server will.
-_EXCHANGE_ROOT = """
+# (JUPYTER_CONFIG_DIR) exactly as the student's server will. An exchange is in use when the
+# config replaces nbgrader's exchange classes (ngshare's configureExchange does) or when the
+# folder of nbgrader's own exchange exists.
+_EXCHANGE = """
 from nbgrader.apps import NbGrader
 from nbgrader.exchange.default.exchange import Exchange
 app = NbGrader()
 app.load_config_file()
-print(Exchange(config=app.config).root)
+factory = app.config.ExchangeFactory
+if "exchange" in factory:
+    print("service", factory.exchange)
+else:
+    print("folder", Exchange(config=app.config).root)
 """
 
 
@@ -66,19 +72,21 @@ def _check_level(level: str) -> None:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
 
 
-def exchange_root(env: dict | None = None) -> Path | None:
-    """The exchange folder nbgrader would use with this environment's config
-    (Exchange.root, or nbgrader's default), or None when that folder does not exist."""
+def exchange_in_use(env: dict | None = None) -> str | None:
+    """The exchange students of this environment use (nbgrader's exchange folder if it
+    exists, or the exchange class the config names instead), or None."""
     out = subprocess.run(
-        [sys.executable, "-c", _EXCHANGE_ROOT],
+        [sys.executable, "-c", _EXCHANGE],
         env=env,
         capture_output=True,
         text=True,
         check=True,
         cwd=Path(env.get("HOME", "/") if env else Path.home()),
     )
-    root = Path(out.stdout.strip().splitlines()[-1])
-    return root if root.is_dir() else None
+    kind, where = out.stdout.strip().splitlines()[-1].split(" ", 1)
+    if kind == "service" or Path(where).is_dir():
+        return where
+    return None
 
 
 def plugins_off(assignments: bool) -> list[str]:
@@ -161,7 +169,7 @@ def run(
     """Configure JupyterLab for a student at `level`. `assignments`: keep the Assignments
     panel (True), hide it (False) or keep it only where an exchange exists (None)."""
     _check_level(level)
-    exchange = exchange_root(env)
+    exchange = exchange_in_use(env)
     if assignments is None:
         assignments = exchange is not None
     if level == "sys-prefix" and exchange is not None:

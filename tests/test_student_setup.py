@@ -87,7 +87,7 @@ def test_with_an_exchange_students_keep_the_assignments_panel_and_not_the_instru
     exchange.mkdir()
     student = _account(tmp_path, "student", exchange=exchange)
     instructor = _account(tmp_path, "instructor", exchange=exchange)
-    assert student_setup.exchange_root(student) == exchange
+    assert student_setup.exchange_in_use(student) == str(exchange)
 
     student_setup.run("user", env=student)
 
@@ -133,3 +133,16 @@ def test_the_environment_level_is_refused_where_the_instructor_shares_it(tmp_pat
         student_setup.run("sys-prefix", env=env)
 
     assert [path.read_text() if path.exists() else None for path in shared] == before
+
+
+def test_an_exchange_service_such_as_ngshare_counts_as_an_exchange(tmp_path):
+    env = _account(tmp_path, "student")
+    (tmp_path / "student" / "config" / "nbgrader_config.py").write_text(
+        'c.ExchangeFactory.exchange = "ngshare_exchange.exchange.Exchange"\n'
+    )
+    assert student_setup.exchange_in_use(env) == "ngshare_exchange.exchange.Exchange"
+    student_setup.run("user", env=env)
+    seen = _seen(env)
+    assert seen["servers"]["nbgrader.server_extensions.assignment_list"] is True
+    assert seen["servers"]["nbgrader.server_extensions.formgrader"] is False
+    assert not seen["disabled"] & set(student_setup.ASSIGNMENT_PLUGINS)
