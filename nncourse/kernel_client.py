@@ -11,7 +11,27 @@ socket, its stand-in for an Output widget sends the widget's new state on the sa
 Every `interact` does this (its plot is drawn into an Output widget), and on a busy machine
 the cell then "hangs" until the cell timeout, with the reply already received. The channels
 below hand the frames to the asyncio socket itself, which re-checks for waiting readers
-after every send. Configured for nbgrader in `nbgrader_config.py` and used by the tests.
+after every send.
+
+Where it is used: a normal install of the course (`pip install .`, the Binder and grader
+images) puts the config files of nncourse/jupyter-config/ into `{sys.prefix}/etc/jupyter`
+(data files in pyproject.toml). They set `AsyncKernelManager.client_class` for `jupyter
+nbconvert`, `jupyter execute` and every `nbgrader` command, the Validate button included,
+which read their config files from there (`jupyter --paths`) whatever folder they run in.
+`AsyncKernelManager.client_class` rather than `NotebookClient.kernel_manager_class`,
+because nbgrader passes its own `kernel_manager_class`; only the asynchronous manager, so
+blocking clients (jupyter console) are untouched; one file per application rather than
+one `jupyter_config.json`, so the notebook server itself never imports this module.
+setuptools installs no data files in an editable install (`pip install -e .`); there, name
+the folder in `JUPYTER_CONFIG_PATH` (as tests/test_headless.py does), and
+`nbgrader_config.py` covers nbgrader run from the course root.
+
+Code that makes a `NotebookClient` itself reads no config file: it passes
+`config=client_config()`, as the course's tests and benchmarks do. Reaching it anyway
+would take a patch of jupyter_client run at interpreter start-up (a `.pth` file), which
+pyproject data files cannot install into site-packages and which would change every
+asynchronous client of the environment; a config file changes only the applications that
+ask for it, and keeps working when jupyter_client fixes the defect.
 """
 
 from jupyter_client.asynchronous import AsyncKernelClient
