@@ -4,7 +4,7 @@ nncourse release                 # regenerate every course/<id>/ from solutions/
 nncourse release 01_neuron       # only these assignments
 nncourse list                    # the assignments in solutions/ and whether released
 nncourse student-setup           # JupyterLab as students get it (Binder, browser tests)
-nncourse autograde 01_neuron --workers 2   # grade submitted/ (isolated, parallel)
+nncourse autograde 01_neuron --workers 2   # grade submitted/ (sandboxed, parallel)
 """
 
 from __future__ import annotations
@@ -49,7 +49,10 @@ def cmd_autograde(args) -> int:
         cell_timeout=args.cell_timeout,
         timeout=args.timeout,
         memory_mb=args.memory_mb,
+        pids=args.pids,
         output_kb=args.output_kb,
+        batch_timeout=args.batch_timeout,
+        unsandboxed=args.unsandboxed,
         feedback=not args.no_feedback,
         progress=not args.no_progress,
     )
@@ -105,10 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
     defaults = _autograde_defaults()
     p = sub.add_parser(
         "autograde",
-        help="grade submitted/ into nbgrader's gradebook: isolated, parallel, trusted",
+        help="grade submitted/ into nbgrader's gradebook: sandboxed, parallel, trusted",
         description="Pre-flight every submission (repair what is safe, report the rest for "
-        "that student alone), run each in its own limited process (as an unprivileged user "
-        "when run as root) with the hidden tests re-run by trusted code, N at a time, and "
+        "that student alone), run its student cells in a bubblewrap sandbox (own uid, own "
+        "cgroup, no network, none of the course visible) and its tests in a trusted process "
+        "that reaches the student's code through a data-only channel, N at a time, and "
         "record the scores with nbgrader. Writes reports/<id>/grades.csv (status graded, "
         "late, failed with the reason, missing) and reports/<id>/scores.png. Exit status 3 "
         "if some submission could not be graded.",
@@ -118,7 +122,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cell-timeout", type=float, default=defaults.cell_timeout, help="s per cell")
     p.add_argument("--timeout", type=float, default=defaults.timeout, help="s per submission")
     p.add_argument("--memory-mb", type=int, default=defaults.memory_mb, help="per submission")
+    p.add_argument("--pids", type=int, default=defaults.pids, help="processes per submission")
     p.add_argument("--output-kb", type=int, default=defaults.output_kb, help="kept per cell")
+    p.add_argument(
+        "--batch-timeout", type=float, default=defaults.batch_timeout, help="s per assignment"
+    )
+    p.add_argument(
+        "--unsandboxed",
+        action="store_true",
+        help="run student code without bubblewrap (only for submissions you trust; every "
+        "report row says so)",
+    )
     p.add_argument("--no-feedback", action="store_true", help="skip generate_feedback")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_autograde)

@@ -10,7 +10,6 @@ point) and a hidden one (2 points).
 import copy
 import csv
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +24,6 @@ from nncourse import cli
 pytestmark = pytest.mark.slow
 
 A = "demo"
-AS_ROOT = os.geteuid() == 0
 HIDDEN_SOURCE = "rng.normal(size=(3, 4))"
 RIGHT = "import numpy as np\n\n\ndef square(x):\n    return np.asarray(x) * np.asarray(x)\n"
 WRONG = "def square(x):\n    return 2 * x\n"
@@ -130,13 +128,13 @@ EXPECTED = {  # student -> (status, score); max_score is 3 for every graded one
     "allocates_20gb": ("graded", 0),
     "sys_exit": ("graded", 0),
     "os_exit": ("graded", 0),
-    "kills_parent": ("graded", 3) if AS_ROOT else ("failed", None),
+    "kills_parent": ("graded", 3),  # its parent is the sandbox's own init: the call returns
     "rebinds_helpers": ("graded", 0),
     "rebinds_in_call": ("graded", 0),
     "rebinds_names": ("graded", 0),
     "input_transformer": ("graded", 0),
     "eq_trick": ("graded", 0),
-    "instructor_files": ("graded", 3) if AS_ROOT else ("graded", 0),
+    "instructor_files": ("graded", 3),  # none of the course exists in the sandbox
     "corrupt_json": ("failed", None),
     "nbformat_5": ("failed", None),
     "foreign_kernel": ("graded", 3),
@@ -332,11 +330,9 @@ def test_repairs_are_reported(batch):
     assert "square turned back from markdown into code" in rows["code_to_markdown"]["repairs"]
     assert "kernel 'julia-1.9' replaced" in rows["foreign_kernel"]["repairs"]
     assert "deleted cell test_square_visible put back" in rows["deleted_tests"]["repairs"]
-    # Top-level tampering is reported and never run.
-    assert "np.allclose = lambda" in rows["rebinds_helpers"]["notes"]
-    assert "it rebinds np, which the grader's own cells use" in rows["rebinds_names"]["notes"]
-    assert "it rebinds isinstance" in rows["rebinds_names"]["notes"]
-    assert "ip.input_transformers_cleanup" in rows["input_transformer"]["notes"]
+    # Top-level tampering runs, in the sandbox, where no test is (their scores are 0); a
+    # student cell that fails is noted for the instructor.
+    assert "NameError: name 'get_ipython' is not defined" in rows["input_transformer"]["notes"]
 
 
 def autograded(course, student):
@@ -354,7 +350,8 @@ def test_runaway_and_sly_submissions_fail_with_a_reason(batch):
     course, *_ = batch
     assert "TimeoutError" in error_of(course, "infinite_loop")
     assert "did not stop when interrupted" in error_of(course, "swallows_interrupts")
-    assert "MemoryError" in error_of(course, "allocates_20gb")
+    memory = error_of(course, "allocates_20gb")  # the cgroup's limit, or the address space's
+    assert "more than 3072 MB" in memory or "MemoryError" in memory
     assert "SystemExit" in error_of(course, "sys_exit")
     assert "exited" in error_of(course, "os_exit")
     assert "changed names that the tests use" in error_of(course, "rebinds_in_call")

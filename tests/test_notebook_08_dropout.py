@@ -5,8 +5,9 @@ different exercises share a submission; where a later exercise calls the student
 earlier function (mlp_forward uses dropout_forward, train_step uses l2_gradient), the
 mistake is meant to cost those cells too, and the tests list them.
 
-- "no_rescale": dropout without the 1/(1-p) scaling, an L2 gradient without the 1/n, and a
-  dropout_backward that delegates to nnlib;
+- "no_rescale": dropout without the 1/(1-p) scaling and an L2 gradient without the 1/n;
+- "delegates": a dropout_backward that delegates to nnlib (absent while grading, so the
+  training step that uses it fails too);
 - "keep_prob": p read as the keep probability, a network whose dropout stays on at test
   time, and an L2 gradient that keeps the 1/2.
 """
@@ -73,8 +74,8 @@ EXPECTED_LOST = {
     | L2_GRADIENT_CELLS
     | STEP_CELLS
     | MLP_TRAIN_CELLS
-    | {"test_mlp_forward_expectation"}
-    | BACKWARD_CELLS,
+    | {"test_mlp_forward_expectation"},
+    "delegates": BACKWARD_CELLS | STEP_CELLS,
     "keep_prob": DROPOUT_VALUE_CELLS
     | L2_GRADIENT_CELLS
     | STEP_CELLS
@@ -91,8 +92,8 @@ def grades(course):
             "no_rescale": {
                 "dropout_forward": NO_RESCALE,
                 "l2_gradient": L2_NO_N,
-                "dropout_backward": DELEGATES_BACKWARD,
             },
+            "delegates": {"dropout_backward": DELEGATES_BACKWARD},
             "keep_prob": {
                 "dropout_forward": KEEP_PROB,
                 "mlp_forward": ALWAYS_TRAIN,
@@ -131,12 +132,12 @@ def test_planted_mistakes_lose_exactly_their_cells(grades, student):
         ("no_rescale", "test_l2_gradient_hidden", "the factor 1/n is missing"),
         ("no_rescale", "test_train_step_l2", "the L2 gradient is missing the factor 1/n"),
         (
-            "no_rescale",
+            "delegates",
             "test_dropout_backward_visible",
             "calling nnlib.layers.dropout.dropout_backward earns no points",
         ),
         (
-            "no_rescale",
+            "delegates",
             "test_dropout_backward_gradcheck",
             "calling nnlib.layers.dropout.dropout_backward earns no points",
         ),

@@ -29,9 +29,7 @@ class SandboxedExecute(NbGraderPreprocessor):
 
     cell_timeout = Float(120.0, help="Seconds a cell may run.").tag(config=True)
     timeout = Float(900.0, help="Seconds a whole submission may run.").tag(config=True)
-    memory_mb = Integer(2048, help="Memory of all a submission's processes (MB).").tag(
-        config=True
-    )
+    memory_mb = Integer(2048, help="Memory of all a submission's processes (MB).").tag(config=True)
     output_kb = Integer(256, help="Output kept per cell (kB).").tag(config=True)
     sandboxed = Bool(
         True, help="False runs student code without bubblewrap: only for trusted work."

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nncourse.autograde import jail
-from nncourse.autograde.program import build_program, hidden_names
+from nncourse.autograde.program import Cell, build_program, hidden_names
 
 NOGROUP = 65534
 MAX_FILES = 2000  # files copied from a submission folder
@@ -48,6 +48,7 @@ class RunOutcome:
     seconds: float = 0.0
     max_rss_mb: float = 0.0
     peak_mb: float = 0.0
+    timings: list = field(default_factory=list)  # [cell label, seconds]
 
 
 def check_sandbox(limits: Limits) -> None:
@@ -121,7 +122,20 @@ def run_submission(
     """The trusted run of `nb` (a pre-flighted submission notebook) against `source`."""
     check_sandbox(limits)
     cells = build_program(nb, source, release)
-    view = view_for(source, release)
+    return run_cells(cells, view_for(source, release), folder, limits, uid=uid, name=name)
+
+
+def run_cells(
+    cells: list[Cell],
+    view: Path,
+    folder: Path | None,
+    limits: Limits,
+    *,
+    uid: int | None = None,
+    name: str = "submission",
+) -> RunOutcome:
+    """Run a program (trusted and student cells) with the sandbox's `view`, the student's
+    files copied from `folder`, as `uid` (when root), in a cgroup of its own."""
     as_root = os.geteuid() == 0
     tmp = Path(tempfile.mkdtemp(prefix="nncourse-grade-"))
     cgroup = None
@@ -180,6 +194,7 @@ def run_submission(
             seconds=data["seconds"],
             max_rss_mb=data["max_rss_mb"],
             peak_mb=cgroup.peak_mb() if cgroup else 0.0,
+            timings=data["timings"],
         )
     finally:
         if cgroup is not None:

@@ -367,7 +367,8 @@ def bwrap_command(spec: JailSpec, rfd: int, wfd: int) -> list[str]:
     cmd += _with_parents(mounts) + _hide_installed_course()
     size = str(spec.tmp_mb * 2**20)
     cmd += ["--proc", "/proc", "--dev", "/dev"]
-    cmd += ["--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/dev/shm"]
+    for folder in ("/tmp", "/dev/shm"):  # writable by the sandbox's user, like the host's
+        cmd += ["--perms", "1777", "--size", size, "--tmpfs", folder]
     cmd += _with_parents(["--bind", str(spec.workdir), WORK_MOUNT]) + ["--chdir", WORK_MOUNT]
     for key, value in sandbox_env(spec).items():
         cmd += ["--setenv", key, value]

@@ -12,9 +12,13 @@ class Options:
     workers: int = os.cpu_count() or 1
     cell_timeout: float = 120.0  # seconds per cell
     timeout: float = 900.0  # seconds per submission
-    memory_mb: int = 4096  # address space of a submission's process
+    memory_mb: int = 2048  # all processes of a submission together (its cgroup)
+    pids: int = 64  # processes and threads of a submission together
     output_kb: int = 256  # output kept per cell (bytes, not lines)
-    file_mb: int = 256  # largest file a submission may write
+    batch_timeout: float = 6 * 3600.0  # seconds for a whole assignment's batch
+    # Student code runs only in the bubblewrap sandbox unless the instructor asks for an
+    # unsandboxed run (then every report row says so).
+    unsandboxed: bool = False
     # uid of worker slot k is uid_base + k (when run as root). By default each batch gets
     # its own range (from its pid), so two batches never kill each other's processes.
     uid_base: int | None = None

@@ -1,13 +1,20 @@
 """Which cells of a submission are trusted, and what the sandbox must not see.
 
-The trusted run executes, in the submission's order, two kinds of cells:
+The trusted run executes, in the submission's order:
 
-- **trusted** cells, run in the grader's process: every test cell and every locked
-  instructor cell in its *source* version (hidden tests included), whatever the student
-  did to it; an instructor cell without nbgrader metadata only if it is unchanged from the
-  release (otherwise the student wrote it, and it counts as student code);
-- **student** cells, run in the sandbox exactly as written: answer cells, and any cell
+- **test** cells, only in the grader's process, in their *source* version (hidden tests
+  included) whatever the student did to them;
+- **setup** cells (the instructor's other cells: locked ones in their source version, the
+  others only if unchanged from the release) in the sandbox, where the student's code
+  uses what they define, and *also* in the grader's process when a later test cell reads
+  a name they bind, or when they use nnlib (the sandbox's nnlib lacks what the student
+  writes). A demonstration that calls the student's code 60,000 times thus runs where
+  those calls are cheap, and no test ever reads a value the sandbox computed;
+- **student** cells, only in the sandbox, exactly as written: answer cells, and any cell
   the student added or changed. Student code is never rewritten.
+
+A name a test cell reads that no trusted cell binds is the student's: it is the only kind
+of name the grader asks the sandbox for (`student_names`).
 
 `hidden_names` lists the nnlib objects the notebook asks the student to write: the
 sandbox's copy of nnlib has them stubbed out, so an answer cannot delegate to them.
@@ -30,6 +37,7 @@ class Cell:
     grade_id: str | None
     code: str
     label: str  # how messages and tracebacks name the cell
+    trusted: bool = False  # a setup cell that also runs in the grader's process
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -75,7 +83,60 @@ def build_program(submission, source, release) -> list[Cell]:
             cells.append(Cell("setup", None, cell.source, label))
         else:
             cells.append(Cell("student", gid, cell.source, label))
+    _mark_trusted(cells)
     return cells
+
+
+def _mark_trusted(cells: list[Cell]) -> None:
+    """Setup cells run in the grader's process too when a later test reads what they bind
+    or when they use nnlib."""
+    needed: set[str] = set()
+    for cell in reversed(cells):
+        bound, read = names_of(cell.code)
+        if cell.kind == "test":
+            needed = (needed - bound) | read
+        elif cell.kind == "setup":
+            cell.trusted = bool(bound & needed) or "nnlib" in cell.code
+            if cell.trusted:
+                needed = (needed - bound) | read
+
+
+def names_of(code: str) -> tuple[set[str], set[str]]:
+    """(names a cell binds at its top level, names it reads anywhere and does not bind at
+    its top level). Reads are over-counted (a function's own locals), which only makes a
+    setup cell run trusted when it need not."""
+    try:
+        tree = ast.parse(_without_magics(code))
+    except SyntaxError:
+        return set(), set()
+    bound: set[str] = set()
+    read = {
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+    }
+    todo = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+            continue
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bound.add(node.id)
+        todo.extend(ast.iter_child_nodes(node))
+    return bound, read - bound
+
+
+def trusted_names(cells: list[Cell]) -> set[str]:
+    """Names some trusted cell binds: the grader never takes them from the sandbox."""
+    names: set[str] = set()
+    for cell in cells:
+        if cell.kind == "test" or cell.trusted:
+            names |= names_of(cell.code)[0]
+    return names
 
 
 def _strings(node) -> list[str]:

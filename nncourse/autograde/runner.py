@@ -1,15 +1,20 @@
-"""`nncourse autograde`: grade nbgrader's submitted/ folder in parallel, isolated runs.
+"""`nncourse autograde`: grade nbgrader's submitted/ folder in parallel, sandboxed runs.
 
 For each assignment:
 
 1. pre-flight every ``submitted/<student>/<id>/`` (`preflight.py`); the repaired
-   notebooks are staged in a private temporary folder (originals untouched);
-2. build each submission's trusted program (`trusted.py`) and run it in its own
-   supervisor process (`isolate.py`), N at a time, with a progress bar;
+   notebooks are staged in a private temporary folder (originals untouched, links never
+   followed);
+2. grade each submission (`grade.run_submission`): its trusted program runs in a process
+   of its own, which sends the student cells to a bubblewrap sandbox (`jail.py`) with its
+   own uid and cgroup, N submissions at a time, with a progress bar;
 3. ONE `nbgrader autograde` (this process's child, the only gradebook writer) on the
    staged notebooks, with the trusted outputs in place of execution (`inject.py`);
 4. reports (`report.py`): grades CSV with a status per student, score plot, feedback;
    an earlier score of a student whose new submission failed leaves the gradebook.
+
+Any error in one student's steps marks that student ``failed`` with the reason; the batch
+goes on.
 """
 
 from __future__ import annotations
@@ -29,14 +34,13 @@ import nbformat
 
 from nncourse import nbgrader_run
 from nncourse.autograde import report
+from nncourse.autograde.grade import Limits, check_sandbox, copy_submission, run_submission
 from nncourse.autograde.inject import RESULTS_ENV
 from nncourse.autograde.options import Options, Outcome
 from nncourse.autograde.preflight import preflight
-from nncourse.autograde.trusted import build_program, preload_modules
 from nncourse.nbgrader_run import CONFIG_FILE, COPY_IGNORE, RELEASE_DIR, SOURCE_DIR, CourseError
 
-NOGROUP = 65534
-# nbgrader's autograde preprocessors with Execute replaced by the trusted outputs.
+# nbgrader's autograde preprocessors with the execution step replaced by the trusted outputs.
 PREPROCESSORS = [
     "nncourse.autograde.inject.InjectTrustedOutputs",
     "nbgrader.preprocessors.IgnorePattern",
@@ -46,17 +50,8 @@ PREPROCESSORS = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-# Imported before privileges are dropped (the interpreter's own library may be unreadable
-# to the unprivileged user); the program's own imports are added per submission.
-BASE_PRELOAD = [
-    *("numpy", "numpy.testing", "numpy.random", "numpy.linalg", "numpy.fft", "numpy.ma"),
-    *("numpy.polynomial", "numpy.lib.stride_tricks", "warnings", "traceback", "linecache"),
-    *("math", "cmath", "random", "secrets", "hashlib", "itertools", "functools", "re", "copy"),
-    *("collections", "dataclasses", "typing", "time", "string", "statistics", "textwrap"),
-    *("inspect", "ast", "dis", "pickle", "gzip", "struct", "unittest", "unittest.mock"),
-    *("contextlib", "operator", "abc", "enum", "numbers", "io", "tempfile", "pathlib"),
-]
 PRIVATE = ("solutions", "submitted", "autograded", "feedback", "reports", "gradebook.db")
+NBGRADER_TIMEOUT = 3600.0  # seconds for one nbgrader stage (the gradebook writer, feedback)
 
 
 def db_url_of(root: Path) -> str:
@@ -98,31 +93,16 @@ def release_notebook(root: Path, assignment: str, db_url: str) -> nbformat.Noteb
         return nbformat.read(work / RELEASE_DIR / assignment / f"{assignment}.ipynb", as_version=4)
 
 
-def _stage(folder: Path, dest: Path, nb) -> None:
-    """The repaired notebook and the rest of the folder (timestamp.txt: late penalties)."""
-    shutil.copytree(folder, dest, ignore=shutil.ignore_patterns("*.ipynb", "__pycache__"))
+def _stage(folder: Path, dest: Path, nb) -> list[str]:
+    """The repaired notebook and the rest of the folder (timestamp.txt: late penalties),
+    copied without following links; returns notes on what was left out."""
+    notes = copy_submission(folder, dest)
     nbformat.write(nb, dest / f"{dest.name}.ipynb")
-
-
-def _supervise(job: dict, slots: queue.Queue, uid_base: int | None) -> dict:
-    slot = slots.get()
-    try:
-        if uid_base is not None:
-            job = {**job, "uid": uid_base + slot, "gid": NOGROUP}
-        proc = subprocess.run(
-            [sys.executable, "-m", "nncourse.autograde.isolate"],
-            input=json.dumps(job).encode(),
-            capture_output=True,
-            check=False,
-        )
-        if proc.returncode != 0:
-            tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
-            code = proc.returncode
-            why = f"killed by signal {-code}" if code < 0 else f"exit {code}: {tail[0]}"
-            return {"error": f"the grading process for this submission died ({why})"}
-        return json.loads(proc.stdout)
-    finally:
-        slots.put(slot)
+    for name in ("timestamp.txt", "submission_secret.txt"):
+        path = folder / name
+        if path.is_file() and not path.is_symlink():
+            shutil.copyfile(path, dest / name)
+    return notes
 
 
 def _progress(total: int, enabled: bool, desc: str):
@@ -133,14 +113,25 @@ def _progress(total: int, enabled: bool, desc: str):
     return tqdm(total=total, desc=desc, unit="nb", file=sys.stderr)
 
 
+def _limits(options: Options) -> Limits:
+    return Limits(
+        cell_timeout=options.cell_timeout,
+        timeout=options.timeout,
+        memory_mb=options.memory_mb,
+        pids=options.pids,
+        output_kb=options.output_kb,
+        sandboxed=not options.unsandboxed,
+    )
+
+
 def grade_assignment(root: Path, assignment: str, options: Options) -> list[Outcome]:
     t0 = time.monotonic()
     root = Path(root).resolve()
+    check_sandbox(_limits(options))
     db_url = db_url_of(root)
-    as_root = os.geteuid() == 0
     release = release_notebook(root, assignment, db_url)
     source = nbformat.read(root / SOURCE_DIR / assignment / f"{assignment}.ipynb", as_version=4)
-    if as_root:
+    if os.geteuid() == 0:
         protect(root)
     # Staged notebooks and trusted results: owner-only, outside the course, removed after.
     work = Path(tempfile.mkdtemp(prefix=f"nncourse-autograde-{assignment}-"))
@@ -150,57 +141,81 @@ def grade_assignment(root: Path, assignment: str, options: Options) -> list[Outc
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _uid_base(options: Options) -> int | None:
+    if os.geteuid() != 0:
+        return None
+    if options.uid_base is not None:
+        return options.uid_base
+    # 100000 + 64 * (pid mod 2**14): unused by real accounts, and two batches running at
+    # once get different uids, so neither can reach the other's sandboxes.
+    return 100_000 + 64 * (os.getpid() % 2**14) if options.workers <= 64 else 10**7
+
+
 def _grade(root, assignment, options, db_url, release, source, work, t0) -> list[Outcome]:
     (work / "results").mkdir()
-    as_root = os.geteuid() == 0
-
     outcomes: dict[str, Outcome] = {}
-    jobs: dict[str, dict] = {}
+    staged: dict[str, tuple] = {}
     for folder in sorted((root / "submitted").glob(f"*/{assignment}")):
-        if not folder.is_dir():
+        if folder.is_symlink() or folder.parent.is_symlink() or not folder.is_dir():
             continue
         student = folder.parent.name
-        pre = preflight(folder, assignment, release)
-        outcomes[student] = Outcome(student, pre.status, pre.reason, pre.repairs)
-        if pre.status != "ok":
-            continue
-        _stage(folder, work / "submitted" / student / assignment, pre.notebook)
-        cells, notes = build_program(pre.notebook, source, release)
-        outcomes[student].notes = notes
-        jobs[student] = {
-            "folder": str(folder),
-            "cells": cells,
-            "preload": preload_modules(cells) + BASE_PRELOAD,
-            "cell_timeout": options.cell_timeout,
-            "timeout": options.timeout,
-            "memory_mb": options.memory_mb,
-            "output_cap": options.output_kb * 1024,
-            "file_mb": options.file_mb,
-        }
+        try:
+            pre = preflight(folder, assignment, release)
+            outcomes[student] = Outcome(student, pre.status, pre.reason, pre.repairs)
+            if pre.status != "ok":
+                continue
+            dest = work / "submitted" / student / assignment
+            outcomes[student].notes = _stage(folder, dest, pre.notebook)
+            staged[student] = (pre.notebook, dest)
+        except Exception as err:  # noqa: BLE001 (this student fails, the batch goes on)
+            outcomes[student] = Outcome(student, "failed", f"could not be read: {err}")
+            shutil.rmtree(work / "submitted" / student, ignore_errors=True)
 
+    limits = _limits(options)
+    uid_base = _uid_base(options)
     slots: queue.Queue = queue.Queue()
     for k in range(options.workers):
         slots.put(k)
-    bar = _progress(len(jobs), options.progress, assignment)
-    uid_base = None
-    if as_root:
-        uid_base = options.uid_base
-        if uid_base is None:  # 100000 + 64 * (pid mod 2**14): unused by real accounts
-            uid_base = 100_000 + 64 * (os.getpid() % 2**14) if options.workers <= 64 else 10**7
+    deadline = time.monotonic() + options.batch_timeout
+
+    def supervise(student):
+        nb, dest = staged[student]
+        if time.monotonic() > deadline:
+            return None
+        slot = slots.get()
+        try:
+            uid = None if uid_base is None else uid_base + slot
+            return run_submission(nb, source, release, dest, limits, uid=uid, name=student)
+        finally:
+            slots.put(slot)
+
+    bar = _progress(len(staged), options.progress, assignment)
     with ThreadPoolExecutor(max_workers=options.workers) as pool:
-        futures = {pool.submit(_supervise, j, slots, uid_base): s for s, j in jobs.items()}
+        futures = {pool.submit(supervise, s): s for s in staged}
         for fut in as_completed(futures):
-            student, result = futures[fut], fut.result()
-            out = outcomes[student]
-            if "error" in result:
-                out.status, out.reason = "failed", result["error"]
-                shutil.rmtree(work / "submitted" / student)
+            student, out = futures[fut], outcomes[futures[fut]]
+            try:
+                result = fut.result()
+            except Exception as err:  # noqa: BLE001 (this student fails, the batch goes on)
+                result, error = None, f"grading failed: {err}"
+            else:
+                error = "" if result is None else result.error
+                if result is None:
+                    error = f"not graded: the batch's {options.batch_timeout:g} s budget ran out"
+            if options.unsandboxed:
+                out.notes.insert(0, "UNSANDBOXED: student code ran without the sandbox")
+            if error:
+                out.status, out.reason = "failed", error
+                shutil.rmtree(work / "submitted" / student, ignore_errors=True)
             else:
                 out.status = "graded"
-                out.seconds, out.max_rss_mb = result["seconds"], result["max_rss_mb"]
-                out.notes.extend(result["problems"])
+                out.seconds, out.max_rss_mb = (
+                    result.seconds,
+                    max(result.max_rss_mb, result.peak_mb),
+                )
+                out.notes.extend(result.problems)
                 path = work / "results" / f"{student}.json"
-                path.write_text(json.dumps(result), encoding="utf-8")
+                path.write_text(json.dumps({"results": result.results}), encoding="utf-8")
             if bar is not None:
                 bar.update(1)
     if bar is not None:
@@ -238,9 +253,17 @@ def write_gradebook(
         f"--CourseDirectory.submitted_directory={work / 'submitted'}",
     ]
     args += [f"--Autograde.autograde_preprocessors={p}" for p in PREPROCESSORS]
-    result = nbgrader_run.run_nbgrader(
-        root, args, db_url=db_url, env={RESULTS_ENV: str(work / "results")}, check=False
-    )
+    try:
+        result = nbgrader_run.run_nbgrader(
+            root,
+            args,
+            db_url=db_url,
+            env={RESULTS_ENV: str(work / "results")},
+            check=False,
+            timeout=NBGRADER_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        return f"nbgrader autograde did not finish in {NBGRADER_TIMEOUT:g} s"
     return result.output
 
 

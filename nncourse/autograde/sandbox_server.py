@@ -19,6 +19,7 @@ import importlib
 import io
 import linecache
 import os
+import signal
 import sys
 import traceback
 import types
@@ -85,6 +86,13 @@ class Callback:
         return f"<grader function {self.__name__}>"
 
 
+class NoShell:
+    """Stands for IPython in instructor cells: their magics do nothing outside Jupyter."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
 class Namespace(dict):
     """The notebook's globals; instructor names are fetched from the grader on first use."""
 
@@ -100,6 +108,9 @@ class Namespace(dict):
 
 
 class Server(wire.Endpoint):
+    # Only a broken channel ends the server: what student code raises (SystemExit, the
+    # KeyboardInterrupt of its time limit) is reported to the grader as its error.
+    FATAL = (wire.ProtocolError,)
     SERVES = frozenset(
         (
             "exec",
@@ -128,6 +139,7 @@ class Server(wire.Endpoint):
         self.caught: list[list[str]] = []
         self.mirrors: set[str] = set()
         self.shell = None
+        self.armed = False  # a time limit is running for the outermost request
         main = types.ModuleType("__main__")
         sys.modules["__main__"] = main
         self.ns = Namespace(vars(main))
@@ -159,13 +171,16 @@ class Server(wire.Endpoint):
         except ImportError:
             return Unavailable(name)
 
-    def numpy_callable(self, name):
-        import numpy as np
-
-        value = getattr(np, name, None) if isinstance(name, str) else None
-        if value is None or not callable(value):
-            raise wire.ProtocolError(f"no numpy function {name!r}")
-        return value
+    def imported(self, module, qualname):
+        if not (isinstance(module, str) and isinstance(qualname, str)):
+            raise wire.ProtocolError("a library function without a name")
+        try:
+            found = importlib.import_module(module)
+            for part in qualname.split("."):
+                found = getattr(found, part)
+        except (ImportError, AttributeError):
+            return Unavailable(f"{module}.{qualname}")
+        return found
 
     def fetch_setup(self, name):
         msg, blobs = self.request("setup", {"name": name})
@@ -207,18 +222,28 @@ class Server(wire.Endpoint):
         return {"type": _name(type(exc)), "message": text[:4000], "traceback": lines[-20:]}
 
     def handle(self, op, msg, blobs, reply, values):
+        limit = msg.get("limit")
+        arm = type(limit) in (int, float) and limit > 0 and not self.armed
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
+                if arm:  # interrupt the student's code at the cell's limit, as Jupyter does
+                    self.armed = True
+                    signal.signal(signal.SIGALRM, _interrupt)
+                    signal.setitimer(signal.ITIMER_REAL, float(limit))
                 self._handle(op, msg, blobs, reply, values)
             finally:
+                if arm:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+                    self.armed = False
                 for w in caught[:20]:
                     self.caught.append([_name(w.category), str(w.message)[:500]])
 
     def _handle(self, op, msg, blobs, reply, values):
         name = msg.get("name")
         if op == "exec":
-            self.run_cell(str(msg.get("code", "")), str(msg.get("label", "cell")))
+            code, label = str(msg.get("code", "")), str(msg.get("label", "cell"))
+            self.run_cell(code, label, setup=msg.get("setup") is True)
         elif op == "lookup":
             if isinstance(name, str) and dict.__contains__(self.ns, name):
                 if name in self.mirrors:
@@ -285,19 +310,26 @@ class Server(wire.Endpoint):
     def target(self, msg):
         return self.resolve(msg.get("id"))
 
-    def run_cell(self, code: str, label: str) -> None:
+    def run_cell(self, code: str, label: str, setup: bool = False) -> None:
         filename = f"<{label}>"
         if "%" in code or "!" in code:
             from IPython.core.inputtransformer2 import TransformerManager
 
             code = TransformerManager().transform_cell(code)
-            if "get_ipython()" in code and self.shell is None:
+            if setup:  # the instructor's magics (%matplotlib inline) mean nothing here
+                code = code.replace("get_ipython().", "_nncourse_no_shell().")
+                self.ns["_nncourse_no_shell"] = NoShell
+            elif "get_ipython()" in code and self.shell is None:
                 from IPython.core.interactiveshell import InteractiveShell
 
                 self.shell = InteractiveShell.instance(user_ns=self.ns)
                 self.ns["get_ipython"] = lambda: self.shell
         linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
         exec(compile(code, filename, "exec"), self.ns)  # noqa: S102 (the sandbox's job)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt("the cell ran past its time limit")
 
 
 def _name(cls) -> str:

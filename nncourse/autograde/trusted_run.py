@@ -27,8 +27,8 @@ from typing import TypedDict
 
 from nncourse.autograde import wire
 from nncourse.autograde.jail import Cgroup, Jail, JailSpec
-from nncourse.autograde.program import Cell
-from nncourse.autograde.proxy import SandboxGone, TrustedEndpoint
+from nncourse.autograde.program import Cell, trusted_names
+from nncourse.autograde.proxy import SandboxGone, TimeLimit, TrustedEndpoint
 
 GRACE = 2.0  # seconds over the cell limit before the trusted side itself interrupts
 BUILTIN_NAMES = frozenset(vars(builtins))
@@ -56,6 +56,7 @@ class RunResult(TypedDict):
     problems: list[str]  # for the report: cells that crashed, timed out, restarts
     seconds: float
     max_rss_mb: float
+    timings: list[list]  # [cell label, seconds] in order, for benchmarks and reports
 
 
 class CellTimeout(BaseException):
@@ -95,8 +96,8 @@ class Namespace(dict):
     program: Program
 
     def __missing__(self, name):
-        if name in BUILTIN_NAMES or name.startswith("__"):
-            raise KeyError(name)
+        if name in BUILTIN_NAMES or name.startswith("__") or name in self.program.own:
+            raise KeyError(name)  # a name of the trusted cells is never the student's
         return self.program.student_value(name)
 
 
@@ -113,6 +114,7 @@ class Program:
     def __init__(self, job: Job):
         self.job = job
         self.cells = [Cell(**c) for c in job["cells"]]
+        self.own = trusted_names(self.cells)
         cgroup = None
         if job.get("cgroup"):
             cgroup = Cgroup([Path(p) for p in job["cgroup"]], job["memory_mb"])
@@ -136,6 +138,7 @@ class Program:
         self.jail: Jail | None = None
         self.ep: TrustedEndpoint | None = None
         self.problems: list[str] = []
+        self.limit_at: float | None = None
         self.starts = 0
 
     # the sandbox
@@ -149,6 +152,7 @@ class Program:
         self.ep = TrustedEndpoint(
             self.jail.rfd, self.jail.wfd, self.spec.max_bytes, self.setup_value, self.stop
         )
+        self._limit(self.limit_at)
         self.starts += 1
 
     def stop(self) -> None:
@@ -182,9 +186,10 @@ class Program:
     def _exec(self, cell: Cell, replay=False) -> bool:
         """Run a student cell in the sandbox; False if it killed or outlived the sandbox."""
         ep = self.ep if replay else self.sandbox()
-        ep.deadline = time.monotonic() + self.job["cell_timeout"]
+        self._limit(time.monotonic() + self.job["cell_timeout"])
         try:
-            msg, blobs = ep.request("exec", {"code": cell.code, "label": cell.label})
+            fields = {"code": cell.code, "label": cell.label, "setup": cell.kind == "setup"}
+            msg, blobs = ep.request("exec", fields)
         except wire.Timeout:
             self.stop()
             if not replay:
@@ -197,12 +202,17 @@ class Program:
                 self.problems.append(f"{cell.label}: {self._death(err)}")
             return False
         finally:
-            ep.deadline = None
-        if "error" in msg and not replay:
-            info = msg["error"]
-            if isinstance(info, dict):
-                text = f"{info.get('type')}: {str(info.get('message'))[:200]}"
-                self.problems.append(f"{cell.label}: raised {text}")
+            self._limit(None)
+        info = msg.get("error")
+        if isinstance(info, dict) and info.get("type") == "KeyboardInterrupt":
+            # Interrupted at its limit: not replayed after a restart (it would only be
+            # interrupted again), like a cell Jupyter interrupted.
+            if not replay:
+                self.problems.append(f"{cell.label}: stopped after {self.job['cell_timeout']:g} s")
+            return False
+        if isinstance(info, dict) and not replay and cell.kind == "student":
+            text = f"{info.get('type')}: {str(info.get('message'))[:200]}"
+            self.problems.append(f"{cell.label}: raised {text}")
         return True
 
     def _death(self, err) -> str:
@@ -224,23 +234,24 @@ class Program:
         sys.stdout = sys.stderr = out
         signal.setitimer(signal.ITIMER_REAL, limit + GRACE)
         try:
-            if self.ep is not None:
-                self.ep.deadline = deadline
+            self._limit(deadline)
             code = self._transform(cell.code)
             exec(compile(code, f"<{cell.label}>", "exec"), self.ns)  # noqa: S102 (trusted)
-        except (CellTimeout, wire.Timeout):
+        except (CellTimeout, TimeLimit, wire.Timeout) as exc:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            self.stop()
-            self.problems.append(f"{cell.label}: stopped after {limit:g} s")
-            error = ("TimeoutError", f"the cell ran longer than {limit:g} s and was stopped", [])
+            message = f"the cell ran longer than {limit:g} s and was stopped"
+            if not isinstance(exc, TimeLimit):  # the sandbox did not answer the interrupt
+                self.stop()
+                message += " (it did not stop when interrupted)"
+            self.problems.append(f"{cell.label}: {message}")
+            error = ("TimeoutError", message, [])
         except BaseException as exc:  # noqa: BLE001 (SystemExit, KeyboardInterrupt included)
             signal.setitimer(signal.ITIMER_REAL, 0)
             error = self._error(exc)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             sys.stdout, sys.stderr = old
-            if self.ep is not None:
-                self.ep.deadline = None
+            self._limit(None)
         changed = {k for k, v in dict.items(self.ns) if before.get(k) != id(v)}
         changed |= set(before) - set(dict.keys(self.ns))
         if cell.kind == "setup":
@@ -258,6 +269,14 @@ class Program:
                 {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": tb}
             )
         return outputs
+
+    def _limit(self, at: float | None) -> None:
+        """The current cell must end at `at`: the sandbox is told, and killed GRACE s later
+        if it has not answered by then."""
+        self.limit_at = at
+        if self.ep is not None:
+            self.ep.limit_at = at
+            self.ep.deadline = None if at is None else at + GRACE
 
     def _forget(self) -> None:
         """The sandbox drops its copies of instructor names (a setup cell may have changed
@@ -294,20 +313,25 @@ class Program:
     def run(self) -> RunResult:
         t0 = time.monotonic()
         results: dict[str, list[dict]] = {}
+        timings: list[list] = []
         signal.signal(signal.SIGALRM, _on_alarm)
         try:
             for cell in self.cells:
-                if time.monotonic() - t0 > self.job["timeout"]:
+                started = time.monotonic()
+                if started - t0 > self.job["timeout"]:
                     reason = f"the submission ran longer than its {self.job['timeout']:g} s limit"
                     self.problems.append(reason)
                     break
-                if cell.kind == "student":
+                if cell.kind in ("student", "setup"):
                     if self._exec(cell):
                         self.history.append(cell)
-                    continue
-                outputs = self.run_trusted(cell)
-                if cell.kind == "test" and cell.grade_id:
-                    results[cell.grade_id] = outputs
+                if cell.kind == "setup" and not cell.trusted:
+                    pass
+                elif cell.kind != "student":
+                    outputs = self.run_trusted(cell)
+                    if cell.kind == "test" and cell.grade_id:
+                        results[cell.grade_id] = outputs
+                timings.append([cell.label, round(time.monotonic() - started, 3)])
         finally:
             if self.ep is not None and self.ep.alive:
                 try:
@@ -333,6 +357,7 @@ class Program:
             "problems": self.problems,
             "seconds": time.monotonic() - t0,
             "max_rss_mb": usage.ru_maxrss / 1024,
+            "timings": timings,
         }
 
 
@@ -342,9 +367,12 @@ def _on_alarm(signum, frame):
 
 def main() -> int:
     job: Job = json.loads(sys.stdin.read())
+    real_stdout = sys.stdout
+    # Output outside trusted cells (what student cells print) is not part of any result.
+    sys.stdout = sys.stderr = CappedStream(0)
     result = Program(job).run()
-    sys.__stdout__.write(json.dumps(result))
-    sys.__stdout__.flush()
+    real_stdout.write(json.dumps(result))
+    real_stdout.flush()
     return 0
 
 
