@@ -46,7 +46,7 @@ NBCLIENT_RUNS, COMMAND_RUNS = 30, 3
 GATE = """\
 @interact(w1=(-2.0, 2.0, 0.5), w2=(-2.0, 2.0, 0.5), b=(-3.0, 3.0, 0.5))
 def gate{i}(w1=1.0, w2=1.0, b=-1.5):
-    for x1, x2 in corners * 10:  # many small outputs, each one sent on by the client
+    for x1, x2 in corners * 10:  # each output: nbclient sends the Output widget its state
         display(f"{{x1}} {{x2}} -> {{int(w1 * x1 + w2 * x2 + b > 0)}}")
 """
 WIDGET_CELLS = 4
