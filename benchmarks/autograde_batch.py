@@ -1,13 +1,15 @@
 """Autograde a class: `nncourse autograde --workers N` against a plain `nbgrader autograde`.
 
 Builds a throw-away course with one notebook (default 01_neuron), submits N copies (half
-solved, half with a wrong sigmoid), grades them with `nncourse autograde`, then grades a
+solved, half with one wrong answer), grades them with `nncourse autograde`, then grades a
 batch (of --plain-n copies, the same mix) with plain `nbgrader autograde` in a fresh copy of
-the course. Reports submissions per minute, peak memory (resident memory of the whole
-process tree, sampled every 0.2 s) and the speed-up, and checks every score.
+the course. Both run student code only in the bubblewrap sandbox (plain nbgrader through
+nbgrader_config.py, one notebook at a time). Reports submissions per minute, peak memory
+(resident memory of the whole process tree, sandboxes included, sampled every 0.2 s) and
+the speed-up, and checks every score.
 
     python benchmarks/autograde_batch.py                 # 300 copies, plain nbgrader on 60
-    python benchmarks/autograde_batch.py --plain-n 300   # plain nbgrader on all 300
+    python benchmarks/autograde_batch.py --assignment 07_cnn --n 40 --plain-n 10
 """
 
 import argparse
@@ -30,7 +32,15 @@ from nbgrader_harness import Course, with_cell  # noqa: E402
 
 from nncourse.nbgrader_run import nbgrader_env, notebook_scores  # noqa: E402
 
-NO_MINUS = "def sigmoid(z):\n    return 1 / (1 + np.exp(z))\n"  # loses 5 of 18 points
+# One wrong answer per assignment benchmarked: (answer cell, its wrong source).
+WRONG = {
+    "01_neuron": ("sigmoid", "def sigmoid(z):\n    return 1 / (1 + np.exp(z))\n"),
+    "07_cnn": (
+        "conv_output_size",
+        "def conv_output_size(n, k, stride=1, padding=0):\n"
+        "    return (n + 2 * padding - k) // stride\n",
+    ),
+}
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -95,7 +105,7 @@ def main():
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--plain-n", type=int, default=60)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--assignment", default="01_neuron")
+    parser.add_argument("--assignment", default="01_neuron", choices=sorted(WRONG))
     args = parser.parse_args()
     a = args.assignment
     env = nbgrader_env(extra={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
@@ -103,7 +113,7 @@ def main():
     try:
         course = Course(tmp / "ours", [a])
         course.release(a)
-        expected = submit(course, a, args.n, "sigmoid", NO_MINUS)
+        expected = submit(course, a, args.n, *WRONG[a])
         cmd = [sys.executable, "-m", "nncourse.cli", "--root", str(course.root), "autograde", a]
         cmd += ["--workers", str(args.workers), "--no-feedback", "--no-progress"]
         ours_s, ours_mb, out = timed(cmd, course.root, env)
@@ -126,7 +136,7 @@ def main():
         if args.plain_n:
             plain = Course(tmp / "plain", [a])
             plain.release(a)
-            plain_expected = submit(plain, a, args.plain_n, "sigmoid", NO_MINUS)
+            plain_expected = submit(plain, a, args.plain_n, *WRONG[a])
             cmd = [sys.executable, "-m", "nbgrader", "autograde", a, "--force"]
             pl_env = {**env, "NNCOURSE_DB_URL": plain.db_url}
             plain_s, plain_mb, _ = timed(cmd, plain.root, pl_env)

@@ -350,12 +350,17 @@ def test_runaway_and_sly_submissions_fail_with_a_reason(batch):
     course, *_ = batch
     assert "TimeoutError" in error_of(course, "infinite_loop")
     assert "did not stop when interrupted" in error_of(course, "swallows_interrupts")
-    memory = error_of(course, "allocates_20gb")  # the cgroup's limit, or the address space's
-    assert "more than 3072 MB" in memory or "MemoryError" in memory
+    # Stopped by the cgroup's limit (or, without root, the address space's), or still
+    # filling its 3 GB when its 3 s ran out on a busy machine: never graded, never a hang.
+    memory = error_of(course, "allocates_20gb")
+    assert any(m in memory for m in ("more than 3072 MB", "MemoryError", "longer than 3 s"))
     assert "SystemExit" in error_of(course, "sys_exit")
     assert "exited" in error_of(course, "os_exit")
-    assert "changed names that the tests use" in error_of(course, "rebinds_in_call")
-    assert "overrides comparisons" in error_of(course, "eq_trick")
+    # Rebinding numpy in the sandbox changes nothing for the tests: the answer is just wrong.
+    assert "square([1, -2]) should be [1, 4]" in error_of(course, "rebinds_in_call")
+    # The ndarray subclass stays in the sandbox; np.allclose sees only its values (three
+    # zeros, which cannot even be compared with the expected two).
+    assert "could not be broadcast" in error_of(course, "eq_trick")
 
 
 def test_huge_output_is_capped_in_bytes_and_warnings_cost_nothing(batch):

@@ -170,8 +170,13 @@ expected = np.ones(3)
 r = fake(expected)
 print(type(r).__name__, bool(np.all(r == expected)), peek(1))
 """
-    results, _ = run(view, ("student", student), ("test", test))
+    checked = """
+from nnlib.grading import fresh
+fresh().assert_close(fake(expected), expected, "fake(x)")
+"""
+    results, _ = run(view, ("student", student), ("test", test), ("test", checked))
     assert text(results["t0"]).split() == ["Remote", "False", "[False]"]
+    assert "an object of your own; return a plain numpy array" in error(results["t1"])
 
 
 def test_printed_output_and_warnings_of_student_code(view):

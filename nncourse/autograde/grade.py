@@ -188,6 +188,8 @@ def run_cells(
                 error=f"the grading process failed (exit {proc.returncode}: {tail[0][:300]})",
             )
         data = json.loads(proc.stdout)
+        if cgroup is None:
+            notes.append("no cgroup here: the memory limit applied to each process alone")
         return RunOutcome(
             results=data["results"],
             problems=notes + data["problems"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass
@@ -26,10 +27,13 @@ class Options:
     progress: bool = True
 
 
+Status = Literal["ok", "graded", "late", "failed", "missing"]  # "ok": pre-flight passed
+
+
 @dataclass
 class Outcome:
     student: str
-    status: str  # graded, late, failed, missing
+    status: Status
     reason: str = ""
     repairs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

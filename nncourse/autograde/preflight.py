@@ -22,7 +22,9 @@ from pathlib import Path
 
 import nbformat
 
-MAX_BYTES = 200 * 1024 * 1024
+MAX_BYTES = 64 * 1024 * 1024  # a notebook file (outputs included: they are cleared)
+MAX_CELL = 1024 * 1024  # characters of one cell's source
+EXTRA_CELLS = 500  # cells a student may add to the release's
 
 
 @dataclass
@@ -34,7 +36,8 @@ class Preflight:
 
 
 def meta(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+    value = cell.get("metadata", {}).get("nbgrader", {})
+    return value if isinstance(value, dict) else {}
 
 
 def _new_id() -> str:
@@ -50,6 +53,8 @@ def _load(path: Path) -> tuple[nbformat.NotebookNode | None, str, list[str]]:
         raw = json.loads(path.read_bytes())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         return None, f"the notebook is not valid JSON ({err})", []
+    except RecursionError:
+        return None, "the notebook's JSON is nested too deeply", []
     if not isinstance(raw, dict) or not isinstance(raw.get("cells", raw.get("worksheets")), list):
         return None, "the file is JSON but not a notebook (no list of cells)", []
     major = raw.get("nbformat")
@@ -64,17 +69,36 @@ def _load(path: Path) -> tuple[nbformat.NotebookNode | None, str, list[str]]:
         nb = nbformat.from_dict(raw)
     else:
         return None, f"unsupported nbformat {major!r} (expected 4)", []
+    if not isinstance(nb.get("metadata"), dict):
+        nb["metadata"] = nbformat.NotebookNode()
+        repairs.append("notebook metadata that was not a mapping replaced")
+    minor = nb.get("nbformat_minor")
+    if type(minor) is not int or not 0 <= minor < 100:
+        nb["nbformat_minor"] = 5
+        repairs.append(f"nbformat_minor {minor!r} replaced by 5")
     for i, cell in enumerate(nb.cells):
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
             return None, f"cell {i} is not a code, markdown or raw cell", []
         source = cell.get("source", "")
         if isinstance(source, list):
-            source = "".join(str(s) for s in source)
+            source = "".join(s if isinstance(s, str) else str(s) for s in source)
         if not isinstance(source, str):
             return None, f"cell {i} has no text source", []
+        if len(source) > MAX_CELL:
+            if cell["cell_type"] == "code":
+                mb = len(source) / 2**20
+                return None, f"code cell {i} is {mb:.1f} MB (limit {MAX_CELL // 2**20} MB)", []
+            source = source[:MAX_CELL]
+            repairs.append(f"cell {i} cut to its first {MAX_CELL // 2**20} MB")
         cell["source"] = source
         if not isinstance(cell.get("metadata"), dict):
             cell["metadata"] = nbformat.NotebookNode()
+        grading = cell["metadata"].get("nbgrader")
+        if grading is not None and not (
+            isinstance(grading, dict) and isinstance(grading.get("grade_id", ""), str)
+        ):
+            del cell["metadata"]["nbgrader"]  # restored from the release by cell id below
+            repairs.append(f"invalid nbgrader metadata of cell {i} removed")
     return nb, "", repairs
 
 
@@ -163,7 +187,12 @@ def preflight(folder: Path, notebook: str, release: nbformat.NotebookNode) -> Pr
     nb, reason, repairs = _load(path)
     if nb is None:
         return Preflight("failed", reason=reason)
-    nb.nbformat, nb.nbformat_minor = 4, max(5, int(nb.get("nbformat_minor", 5) or 5))
+    limit = len(release.cells) + EXTRA_CELLS
+    if len(nb.cells) > limit:
+        return Preflight(
+            "failed", reason=f"the notebook has {len(nb.cells)} cells (limit {limit})"
+        )
+    nb.nbformat, nb.nbformat_minor = 4, max(5, nb.nbformat_minor)
     _fix_ids(nb, repairs)
     for key in ("kernelspec", "language_info"):
         if key in release.metadata and nb.metadata.get(key) != release.metadata[key]:

@@ -7,9 +7,8 @@ The trusted run executes, in the submission's order:
 - **setup** cells (the instructor's other cells: locked ones in their source version, the
   others only if unchanged from the release) in the sandbox, where the student's code
   uses what they define, and *also* in the grader's process when a later test cell reads
-  a name they bind, or when they use nnlib (the sandbox's nnlib lacks what the student
-  writes). A demonstration that calls the student's code 60,000 times thus runs where
-  those calls are cheap, and no test ever reads a value the sandbox computed;
+  a name they bind. A demonstration that calls the student's code 60,000 times thus runs
+  where those calls are cheap, and no test ever reads a value the sandbox computed;
 - **student** cells, only in the sandbox, exactly as written: answer cells, and any cell
   the student added or changed. Student code is never rewritten.
 
@@ -89,14 +88,14 @@ def build_program(submission, source, release) -> list[Cell]:
 
 def _mark_trusted(cells: list[Cell]) -> None:
     """Setup cells run in the grader's process too when a later test reads what they bind
-    or when they use nnlib."""
+    (or what a setup cell so marked reads)."""
     needed: set[str] = set()
     for cell in reversed(cells):
         bound, read = names_of(cell.code)
         if cell.kind == "test":
             needed = (needed - bound) | read
         elif cell.kind == "setup":
-            cell.trusted = bool(bound & needed) or "nnlib" in cell.code
+            cell.trusted = bool(bound & needed)
             if cell.trusted:
                 needed = (needed - bound) | read
 

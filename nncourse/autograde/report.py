@@ -17,6 +17,8 @@ import csv
 import html
 import json
 import shutil
+import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -26,6 +28,7 @@ import nbformat
 from nncourse import nbgrader_run
 
 STATUSES = ("graded", "late", "failed", "missing")
+NBGRADER_TIMEOUT = 3600.0  # seconds for one nbgrader stage (the gradebook writer, feedback)
 
 
 def collect_scores(db_url, assignment, outcomes, root: Path, log: str) -> None:
@@ -227,9 +230,16 @@ def _ticks(top: float) -> list[float]:
 def feedback(root: Path, assignment: str, outcomes: dict, db_url: str) -> None:
     """nbgrader's feedback for graded students; the reason for everyone else."""
     if any(o.status in ("graded", "late") for o in outcomes.values()):
-        nbgrader_run.run_nbgrader(
-            root, ["generate_feedback", assignment, "--force"], db_url=db_url, check=False
-        )
+        try:
+            nbgrader_run.run_nbgrader(
+                root,
+                ["generate_feedback", assignment, "--force"],
+                db_url=db_url,
+                check=False,
+                timeout=NBGRADER_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired:
+            print(f"generate_feedback did not finish in {NBGRADER_TIMEOUT:g} s", file=sys.stderr)
     for o in outcomes.values():
         if o.status in ("graded", "late"):
             continue

@@ -38,6 +38,7 @@ from nncourse.autograde.grade import Limits, check_sandbox, copy_submission, run
 from nncourse.autograde.inject import RESULTS_ENV
 from nncourse.autograde.options import Options, Outcome
 from nncourse.autograde.preflight import preflight
+from nncourse.autograde.report import NBGRADER_TIMEOUT
 from nncourse.nbgrader_run import CONFIG_FILE, COPY_IGNORE, RELEASE_DIR, SOURCE_DIR, CourseError
 
 # nbgrader's autograde preprocessors with the execution step replaced by the trusted outputs.
@@ -51,7 +52,6 @@ PREPROCESSORS = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 PRIVATE = ("solutions", "submitted", "autograded", "feedback", "reports", "gradebook.db")
-NBGRADER_TIMEOUT = 3600.0  # seconds for one nbgrader stage (the gradebook writer, feedback)
 
 
 def db_url_of(root: Path) -> str:

@@ -57,7 +57,7 @@ class Output(io.TextIOBase):
     def drain(self) -> str:
         text = "".join(self.parts)
         if self.dropped:
-            text += f"\n[{self.dropped} more bytes of output not kept]\n"
+            text += f"\n[output truncated: {self.dropped} more bytes not kept]\n"
         self.parts, self.size, self.dropped = [], 0, 0
         return text
 

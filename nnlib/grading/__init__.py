@@ -16,15 +16,13 @@ Guarantees: nothing is written to stderr by a check (nbgrader would zero the cel
 student's harmless warning costs nothing, while a wrong result raises ``AssertionError``.
 No helper uses ``np.testing``; tolerances are computed explicitly.
 
-Limits, honestly: these checks run in the student's own kernel. ``fresh()`` defeats
-rebinding of grading helpers, ``np.testing`` and nnlib names, and ``forbid`` defeats calls
-to the reference in every form we know of, but a determined student can still tamper with
-what the checks themselves rely on: numpy functions (``np.abs``, ``np.max``), builtins,
-``sys.modules`` or ``importlib`` before ``fresh()`` runs, ``nnlib.grading.fresh`` itself,
-or the test cells' source (nbgrader restores that, not the kernel state). Only running the
-hidden tests in a separate process against the submitted source closes those holes; that
-is future work. The checks are meant to make honest work the easy path and to explain
-mistakes, not to be an exam-proof sandbox.
+Where the trust comes from: when a class is graded (``nncourse autograde``, ``nbgrader
+autograde``), these checks run in a trusted process and the student's code in an OS
+sandbox, reached through proxies that carry only data (see nncourse/autograde/). There,
+nothing the student writes can touch the checks, and the references they must not call
+are absent. In the student's own kernel (the Validate button, a self-learner's run) the
+same checks explain mistakes and ``forbid`` catches calls to the reference, but nothing
+stops a student from tampering with their own kernel: that is not where grades come from.
 """
 
 from nnlib.grading.compare import (

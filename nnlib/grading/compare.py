@@ -46,6 +46,12 @@ def _dtype_message(name: str, dtype) -> str:
 def _as_numeric(received, name: str) -> np.ndarray:
     if received is None:
         raise AssertionError(f"{name} is None: did you forget `return`?")
+    if getattr(type(received), "__nncourse_remote__", False):
+        # Graded in the sandbox: only plain data crosses, so an object of the student's
+        # own class (an ndarray subclass included) stays behind.
+        raise AssertionError(
+            f"{name} is {received!r}, an object of your own; return a plain numpy array"
+        )
     if isinstance(received, (tuple, list)):
         raise AssertionError(
             f"{name} is a {type(received).__name__} of length {len(received)}; "

@@ -140,6 +140,10 @@ def forbidden(fn, targets=()):
     Yields ``fn`` (unchanged; if ``fn`` is the reference itself, calling it now raises).
     """
     swapped: list[tuple[types.FunctionType, types.CodeType]] = []
+    if getattr(type(fn), "__nncourse_remote__", False):
+        # Graded in the sandbox, where the reference is absent: nothing to disable here.
+        yield fn
+        return
     try:
         wanted = {}
         for target in _as_targets(targets):
