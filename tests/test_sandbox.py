@@ -7,6 +7,7 @@ limits over all its processes, a capped /tmp, nothing left behind.
 """
 
 import os
+import socket
 import subprocess
 from pathlib import Path
 
@@ -52,6 +53,8 @@ def error(outputs):
 def test_student_code_runs_unprivileged_without_network_or_the_course(view, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("s3cret")
+    server = socket.create_server(("127.0.0.1", 0))  # reachable from any process here
+    port = server.getsockname()[1]
     probe = f"""
 import os, socket
 seen = {{}}
@@ -60,13 +63,16 @@ for path in [{str(REPO / "solutions")!r}, {str(REPO / ".git")!r}, {str(secret)!r
              "/etc/shadow", "/etc/passwd", "/var", {str(REPO / "nnlib")!r}]:
     seen[path] = os.path.exists(path)
 try:
-    socket.create_connection(("127.0.0.1", 22), timeout=1)
+    socket.create_connection(("127.0.0.1", {port}), timeout=1)
     seen["net"] = True
 except OSError:
     seen["net"] = False
 seen["procs"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
 """
-    results, _ = run(view, ("student", probe), ("test", "print(seen)"))
+    try:
+        results, _ = run(view, ("student", probe), ("test", "print(seen)"))
+    finally:
+        server.close()
     seen = eval(text(results["t0"]))  # noqa: S307 (our own printed dict)
     if AS_ROOT:
         assert seen["uid"] == UID

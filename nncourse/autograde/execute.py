@@ -67,5 +67,5 @@ class SandboxedExecute(NbGraderPreprocessor):
             raise RuntimeError(f"{info.get('student')}: {outcome.error}")
         for problem in outcome.problems:
             self.log.warning("%s: %s", info.get("student"), problem)
-        apply_outputs(nb, outcome.results)
+        apply_outputs(nb, outcome.results, outcome.cells)
         return nb, resources

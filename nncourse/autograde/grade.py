@@ -42,7 +42,8 @@ class Limits:
 class RunOutcome:
     """What one trusted run gave: outputs per test cell, or why there are none."""
 
-    results: dict[str, list[dict]] = field(default_factory=dict)
+    results: dict[str, list[dict]] = field(default_factory=dict)  # test cells, by grade id
+    cells: dict[str, list[dict]] = field(default_factory=dict)  # other cells, by cell id
     problems: list[str] = field(default_factory=list)
     error: str = ""  # set when the submission could not be graded at all
     seconds: float = 0.0
@@ -192,6 +193,7 @@ def run_cells(
             notes.append("no cgroup here: the memory limit applied to each process alone")
         return RunOutcome(
             results=data["results"],
+            cells=data["cells"],
             problems=notes + data["problems"],
             seconds=data["seconds"],
             max_rss_mb=data["max_rss_mb"],

@@ -29,15 +29,17 @@ NOT_RUN = {
 }
 
 
-def apply_outputs(nb, results: dict) -> None:
-    """Every code cell's outputs cleared; each test cell gets its trusted outputs."""
+def apply_outputs(nb, results: dict, others: dict | None = None) -> None:
+    """Each test cell gets its trusted outputs (which nbgrader scores); every other code
+    cell what its run printed (plain text, for the instructor to read; never scored)."""
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        cell.outputs = []
         if utils.is_grade(cell) and not utils.is_solution(cell):
             gid = cell.metadata["nbgrader"]["grade_id"]
             cell.outputs = [from_dict(o) for o in results.get(gid, [NOT_RUN])]
+        else:
+            cell.outputs = [from_dict(o) for o in (others or {}).get(cell.get("id"), [])]
 
 
 class InjectTrustedOutputs(NbGraderPreprocessor):
@@ -46,5 +48,6 @@ class InjectTrustedOutputs(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         student = resources["nbgrader"]["student"]
         path = Path(os.environ[RESULTS_ENV]) / f"{student}.json"
-        apply_outputs(nb, json.loads(path.read_text(encoding="utf-8"))["results"])
+        data = json.loads(path.read_text(encoding="utf-8"))
+        apply_outputs(nb, data["results"], data.get("cells"))
         return nb, resources

@@ -37,6 +37,7 @@ class Cell:
     code: str
     label: str  # how messages and tracebacks name the cell
     trusted: bool = False  # a setup cell that also runs in the grader's process
+    cell_id: str | None = None  # the notebook cell it came from (its outputs go there)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -77,11 +78,11 @@ def build_program(submission, source, release) -> list[Cell]:
         label = gid or f"cell {index + 1}"
         if src_cell is not None and gid not in answers:
             kind = "test" if utils.is_grade(src_cell) else "setup"
-            cells.append(Cell(kind, gid, src_cell.source, label))
+            cells.append(Cell(kind, gid, src_cell.source, label, cell_id=cell.get("id")))
         elif not meta(cell) and cell.get("id") in plain and plain[cell.get("id")] == cell.source:
-            cells.append(Cell("setup", None, cell.source, label))
+            cells.append(Cell("setup", None, cell.source, label, cell_id=cell.get("id")))
         else:
-            cells.append(Cell("student", gid, cell.source, label))
+            cells.append(Cell("student", gid, cell.source, label, cell_id=cell.get("id")))
     _mark_trusted(cells)
     return cells
 

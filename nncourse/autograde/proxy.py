@@ -186,6 +186,8 @@ class TrustedEndpoint(wire.Endpoint):
         self.setup_lookup = setup_lookup  # name -> value, KeyError if not an instructor name
         self.on_dead = on_dead  # called once the channel is unusable (kills the sandbox)
         self.limit_at: float | None = None  # when the current cell's time is up
+        self._rngs: dict[int, object] = {}  # generators handed to the sandbox, by key
+        self._rng_keys: dict[int, int] = {}
 
     def is_fatal(self, exc):
         # Anything that interrupts a test (its time limit included) ends the conversation.
@@ -226,6 +228,14 @@ class TrustedEndpoint(wire.Endpoint):
     def proxy(self, number, meta):
         return Remote(self, number, meta)
 
+    def rng_key(self, rng) -> int:
+        key = self._rng_keys.get(id(rng))
+        if key is None or self._rngs.get(key) is not rng:
+            key = len(self._rngs) + 1
+            self._rngs[key] = rng
+            self._rng_keys[id(rng)] = key
+        return key
+
     def is_proxy(self, obj) -> bool:
         if type(obj) is Remote:
             if obj._ep is not self:
@@ -244,6 +254,10 @@ class TrustedEndpoint(wire.Endpoint):
             super().handle(op, msg, blobs, reply, values)
 
     def on_reply(self, msg, blobs):
+        for key, state in (msg.get("rngs") or {}).items():
+            rng = self._rngs.get(int(key)) if str(key).isdigit() else None
+            if rng is not None:  # draws made in the sandbox continue here
+                rng.bit_generator.state = wire.make_rng(state).bit_generator.state
         out = msg.get("out")
         if isinstance(out, str) and out:
             sys.stdout.write(out)

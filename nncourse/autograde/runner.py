@@ -215,7 +215,10 @@ def _grade(root, assignment, options, db_url, release, source, work, t0) -> list
                 )
                 out.notes.extend(result.problems)
                 path = work / "results" / f"{student}.json"
-                path.write_text(json.dumps({"results": result.results}), encoding="utf-8")
+                path.write_text(
+                    json.dumps({"results": result.results, "cells": result.cells}),
+                    encoding="utf-8",
+                )
             if bar is not None:
                 bar.update(1)
     if bar is not None:

@@ -138,6 +138,8 @@ class Server(wire.Endpoint):
         self.output = Output()
         self.caught: list[list[str]] = []
         self.mirrors: set[str] = set()
+        self.rngs: dict[int, object] = {}  # the grader's generators, by key
+        self.rng_seen: dict[int, str] = {}  # their states as last reported
         self.shell = None
         self.armed = False  # a time limit is running for the outermost request
         main = types.ModuleType("__main__")
@@ -159,6 +161,20 @@ class Server(wire.Endpoint):
 
     def proxy(self, number, meta):
         return Callback(self, number, meta)
+
+    def rng(self, state, key):
+        """The grader's generator `key`: one object here for as long as the run lasts, so
+        a generator function that draws after it returned keeps drawing from it; its new
+        state goes back with every reply (`add_extras`)."""
+        if type(key) is not int:
+            return wire.make_rng(state)
+        known = self.rngs.get(key)
+        if known is None:
+            known = self.rngs[key] = wire.make_rng(state)
+        else:
+            known.bit_generator.state = wire.make_rng(state).bit_generator.state
+        self.rng_seen[key] = repr(known.bit_generator.state)
+        return known
 
     def is_proxy(self, obj) -> bool:
         return type(obj) is Callback and obj._server is self
@@ -201,6 +217,14 @@ class Server(wire.Endpoint):
 
     # replies carry what was printed and warned
     def add_extras(self, reply):
+        moved = {}
+        for key, rng in self.rngs.items():
+            state = rng.bit_generator.state
+            if repr(state) != self.rng_seen.get(key):
+                self.rng_seen[key] = repr(state)
+                moved[str(key)] = state
+        if moved:
+            reply["rngs"] = moved
         out = self.output.drain()
         if out:
             reply["out"] = out

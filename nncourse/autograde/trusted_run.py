@@ -53,6 +53,7 @@ class Job(TypedDict):
 
 class RunResult(TypedDict):
     results: dict[str, list[dict]]  # grade_id -> nbformat outputs of each test cell
+    cells: dict[str, list[dict]]  # cell id -> outputs of the other cells (for reading only)
     problems: list[str]  # for the report: cells that crashed, timed out, restarts
     seconds: float
     max_rss_mb: float
@@ -138,6 +139,7 @@ class Program:
         self.jail: Jail | None = None
         self.ep: TrustedEndpoint | None = None
         self.problems: list[str] = []
+        self.cell_outputs: dict[str, list[dict]] = {}
         self.limit_at: float | None = None
         self.starts = 0
 
@@ -184,7 +186,32 @@ class Program:
         return ep.result(msg, blobs)
 
     def _exec(self, cell: Cell, replay=False) -> bool:
-        """Run a student cell in the sandbox; False if it killed or outlived the sandbox."""
+        """Run a cell in the sandbox (its printed output and error kept for the notebook);
+        False if it was stopped, or killed or outlived the sandbox."""
+        out = CappedStream(0 if replay else self.job["output_cap"])
+        old = sys.stdout
+        sys.stdout = out
+        try:
+            ok, info = self._exec_in_sandbox(cell, replay)
+        finally:
+            sys.stdout = old
+        if not replay and cell.cell_id:
+            outputs = []
+            if out.text():
+                outputs.append({"output_type": "stream", "name": "stdout", "text": out.text()})
+            if isinstance(info, dict):
+                outputs.append(
+                    {
+                        "output_type": "error",
+                        "ename": str(info.get("type")),
+                        "evalue": str(info.get("message")),
+                        "traceback": [str(t) for t in info.get("traceback") or []],
+                    }
+                )
+            self.cell_outputs[cell.cell_id] = outputs
+        return ok
+
+    def _exec_in_sandbox(self, cell: Cell, replay: bool):
         ep = self.ep if replay else self.sandbox()
         self._limit(time.monotonic() + self.job["cell_timeout"])
         try:
@@ -195,12 +222,12 @@ class Program:
             if not replay:
                 limit = self.job["cell_timeout"]
                 self.problems.append(f"{cell.label}: stopped after {limit:g} s")
-            return False
+            return False, None
         except wire.ProtocolError as err:
             self.stop()
             if not replay:
                 self.problems.append(f"{cell.label}: {self._death(err)}")
-            return False
+            return False, None
         finally:
             self._limit(None)
         info = msg.get("error")
@@ -209,11 +236,11 @@ class Program:
             # interrupted again), like a cell Jupyter interrupted.
             if not replay:
                 self.problems.append(f"{cell.label}: stopped after {self.job['cell_timeout']:g} s")
-            return False
+            return False, info
         if isinstance(info, dict) and not replay and cell.kind == "student":
             text = f"{info.get('type')}: {str(info.get('message'))[:200]}"
             self.problems.append(f"{cell.label}: raised {text}")
-        return True
+        return True, info if isinstance(info, dict) else None
 
     def _death(self, err) -> str:
         cgroup = self.spec.cgroup
@@ -331,6 +358,8 @@ class Program:
                     outputs = self.run_trusted(cell)
                     if cell.kind == "test" and cell.grade_id:
                         results[cell.grade_id] = outputs
+                    elif cell.cell_id:  # what the trusted run of a setup cell printed
+                        self.cell_outputs[cell.cell_id] = outputs
                 timings.append([cell.label, round(time.monotonic() - started, 3)])
         finally:
             if self.ep is not None and self.ep.alive:
@@ -354,6 +383,7 @@ class Program:
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         return {
             "results": results,
+            "cells": self.cell_outputs,
             "problems": self.problems,
             "seconds": time.monotonic() - t0,
             "max_rss_mb": usage.ru_maxrss / 1024,

@@ -266,7 +266,7 @@ class Codec:
             blobs.append(_npy(np.asarray(value)))
             return {"t": "ns", "b": len(blobs) - 1}
         if t is np.random.Generator:
-            return {"t": "rng", "s": rng_state(value)}
+            return {"t": "rng", "s": rng_state(value), "k": self.endpoint.rng_key(value)}
         if t is slice:
             parts = [value.start, value.stop, value.step]
             return {"t": "slice", "v": [self.encode(p, blobs, depth + 1) for p in parts]}
@@ -337,7 +337,7 @@ class Codec:
             except (TypeError, ValueError, IndexError):
                 raise ProtocolError("a malformed complex number") from None
         if tag == "rng":
-            return make_rng(value.get("s"))
+            return self.endpoint.rng(value.get("s"), value.get("k"))
         if tag == "slice":
             parts = value.get("v")
             if not isinstance(parts, list) or len(parts) != 3:
@@ -481,6 +481,14 @@ class Endpoint:
 
     def export(self, obj) -> dict:
         raise TypeError(f"a {type(obj).__name__} cannot be sent")
+
+    def rng_key(self, rng) -> int | None:
+        """The key under which the peer keeps its copy of `rng` in step (None: a copy)."""
+        return None
+
+    def rng(self, state, key):
+        """The local generator for a peer's generator `state` (a new copy by default)."""
+        return make_rng(state)
 
     def proxy(self, number: int, meta: dict):
         raise ProtocolError("this side accepts no handles")
