@@ -300,3 +300,25 @@ subprocess.Popen(["sh", "-c", "sleep 1000 # {marker}"], start_new_session=True)
     assert not Path(f"/dev/shm/{marker}").exists()
     left = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout
     assert left == ""
+
+
+def test_a_callable_handed_over_is_valid_only_during_that_call(view):
+    student = """
+kept = []
+def apply(g, x):
+    kept.append(g)
+    return g(x)
+def later(x):
+    return kept[-1](x)  # the lambda: a callback of the grader
+"""
+    test = """
+import numpy as np
+print(apply(np.negative, 2), apply(lambda v: v + 1, 2))
+try:
+    later(2)
+except Exception as err:
+    print("refused:", type(err).__name__)
+"""
+    results, _ = run(view, ("student", student), ("test", test))
+    # np.negative crosses by name (the sandbox's own numpy); the lambda is called back.
+    assert text(results["t0"]).split() == ["-2", "3", "refused:", "LookupError"]

@@ -219,17 +219,18 @@ class Cgroup:
             time.sleep(0.01)
 
     def hit_memory_limit(self) -> bool:
-        for name in ("memory.failcnt", "memory.events"):
-            path = self.paths[0] / name
+        """Whether the kernel stopped a process of this cgroup at its memory limit (v1:
+        memory.failcnt or the oom_kill count of memory.oom_control; v2: memory.events)."""
+        for name in ("memory.failcnt", "memory.oom_control", "memory.events"):
             try:
-                text = path.read_text()
+                text = (self.paths[0] / name).read_text()
             except OSError:
                 continue
-            if name == "memory.failcnt":
-                return int(text.strip() or 0) > 0
+            if name == "memory.failcnt" and int(text.strip() or 0) > 0:
+                return True
             for line in text.splitlines():
                 key, _, value = line.partition(" ")
-                if key in ("max", "oom_kill") and int(value) > 0:
+                if key in ("max", "oom_kill") and value.strip().isdigit() and int(value) > 0:
                     return True
         return False
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,11 +51,15 @@ def _load(path: Path) -> tuple[nbformat.NotebookNode | None, str, list[str]]:
     if size > MAX_BYTES:
         return None, f"the notebook is {size / 2**20:.0f} MB (limit {MAX_BYTES // 2**20} MB)", []
     try:
-        raw = json.loads(path.read_bytes())
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)  # (a link swapped in meanwhile)
+        with os.fdopen(fd, "rb") as fh:
+            raw = json.loads(fh.read())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         return None, f"the notebook is not valid JSON ({err})", []
     except RecursionError:
         return None, "the notebook's JSON is nested too deeply", []
+    except OSError as err:
+        return None, f"the notebook cannot be read ({err.strerror})", []
     if not isinstance(raw, dict) or not isinstance(raw.get("cells", raw.get("worksheets")), list):
         return None, "the file is JSON but not a notebook (no list of cells)", []
     major = raw.get("nbformat")
@@ -180,6 +185,8 @@ def _restore_cells(nb, release, repairs):
 def preflight(folder: Path, notebook: str, release: nbformat.NotebookNode) -> Preflight:
     """Check `folder/<notebook>.ipynb` against the release; repair what is safe."""
     path = Path(folder) / f"{notebook}.ipynb"
+    if path.is_symlink():  # never followed: it could point at the solutions
+        return Preflight("failed", reason=f"{notebook}.ipynb is a link, not a file: not read")
     if not path.is_file():
         others = sorted(p.name for p in Path(folder).glob("*.ipynb"))
         extra = f" (found {', '.join(others)})" if others else ""

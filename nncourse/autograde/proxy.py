@@ -186,6 +186,9 @@ class TrustedEndpoint(wire.Endpoint):
         self.setup_lookup = setup_lookup  # name -> value, KeyError if not an instructor name
         self.on_dead = on_dead  # called once the channel is unusable (kills the sandbox)
         self.limit_at: float | None = None  # when the current cell's time is up
+        self.depth = 0  # requests of this side in progress (nested ones included)
+        self.scoped: list[int] = []  # callables handed out during the outermost one
+        self.data_only = False  # while answering "setup": no callables
         self._rngs: dict[int, object] = {}  # generators handed to the sandbox, by key
         self._rng_keys: dict[int, int] = {}
 
@@ -200,6 +203,7 @@ class TrustedEndpoint(wire.Endpoint):
             # The sandbox interrupts itself at the limit; `deadline` (a little later) is
             # when this side stops waiting and kills it.
             fields = {**(fields or {}), "limit": max(0.05, self.limit_at - time.monotonic())}
+        self.depth += 1
         try:
             return super().request(op, fields, values)
         except BaseException as exc:
@@ -209,6 +213,20 @@ class TrustedEndpoint(wire.Endpoint):
             if self.on_dead is not None:
                 self.on_dead()
             raise
+        finally:
+            self.depth -= 1
+            if self.depth == 0:
+                self._drop_scoped()
+
+    def _drop_scoped(self) -> None:
+        """A callable handed to student code is valid only until the test's call that
+        handed it over returns: kept and called later (a reference activation stashed
+        away), it would be the reference working for the student."""
+        for number in self.scoped:
+            obj = self.exported.pop(number, None)
+            if obj is not None and self._ids.get(id(obj)) == number:
+                del self._ids[id(obj)]
+        self.scoped = []
 
     def export(self, obj) -> dict:
         if isinstance(obj, types.ModuleType):
@@ -216,10 +234,12 @@ class TrustedEndpoint(wire.Endpoint):
         where = importable_name(obj)
         if where is not None:  # the sandbox imports its own copy (tqdm.trange, np.tanh)
             return {"t": "imp", "module": where[0], "name": where[1]}
-        if callable(obj):
+        if callable(obj) and not self.data_only:
             name = getattr(obj, "__name__", None)
             meta = {"name": name[:200]} if isinstance(name, str) else {}
-            return self.handle_of(obj, meta)
+            handle = self.handle_of(obj, meta)
+            self.scoped.append(handle["id"])
+            return handle
         raise TypeError(
             f"a {type(obj).__name__} cannot be handed to student code (only data, modules "
             "and functions can)"
@@ -246,8 +266,14 @@ class TrustedEndpoint(wire.Endpoint):
     def handle(self, op, msg, blobs, reply, values):
         if op == "setup":
             try:
-                values["value"] = self.setup_lookup(msg.get("name"))
-            except KeyError:
+                value = self.setup_lookup(msg.get("name"))
+                self.data_only = True  # an instructor name is data or a module, never a
+                try:  # callable of this process (it could be the reference itself)
+                    self.codec.encode(value, [])
+                finally:
+                    self.data_only = False
+                values["value"] = value
+            except (KeyError, TypeError, ValueError):
                 reply["missing"] = True
         elif op == "call":
             # Only what this side handed out can be called: resolve() refuses the rest.

@@ -156,9 +156,15 @@ def _grade(root, assignment, options, db_url, release, source, work, t0) -> list
     outcomes: dict[str, Outcome] = {}
     staged: dict[str, tuple] = {}
     for folder in sorted((root / "submitted").glob(f"*/{assignment}")):
-        if folder.is_symlink() or folder.parent.is_symlink() or not folder.is_dir():
-            continue
         student = folder.parent.name
+        if folder.is_symlink() or folder.parent.is_symlink():
+            # Never followed (it could lead anywhere the grader may read); reported.
+            outcomes[student] = Outcome(
+                student, "failed", "the submission folder is a link, not a folder: not read"
+            )
+            continue
+        if not folder.is_dir():
+            continue
         try:
             pre = preflight(folder, assignment, release)
             outcomes[student] = Outcome(student, pre.status, pre.reason, pre.repairs)

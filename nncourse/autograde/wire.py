@@ -476,7 +476,10 @@ class Endpoint:
 
     def resolve(self, number: int):
         if number not in self.exported:
-            raise ProtocolError(f"no object was handed out as {number}")
+            raise LookupError(
+                "this object was handed to your code for one call only and cannot be used "
+                "after that call returned"
+            )
         return self.exported[number]
 
     def export(self, obj) -> dict:
