@@ -154,6 +154,7 @@ def _remove_accounts(users: list[str]) -> None:
 def klass():
     if os.geteuid() != 0:
         pytest.skip("a class on one server needs root (Unix accounts, PAM, setuid spawns)")
+    env = class_python_env()  # before anything that teardown must remove
     base = Path(tempfile.mkdtemp(prefix="nncourse-hub-", dir="/tmp"))
     base.chmod(0o755)  # the accounts' homes are below it
     (base / "home").mkdir(mode=0o755)
@@ -161,7 +162,6 @@ def klass():
     instructor = f"nncinst{tag}"
     students = [f"nncst{tag}{x}" for x in "abc"]
     users = [instructor, *students]
-    env = class_python_env()
     port, hub_port, api_port = _free_port(), _free_port(), _free_port()
     hub = None
     try:
