@@ -771,12 +771,6 @@ def test_a_symlinked_notebook_earns_nothing(batch):
     assert "link" in row["reason"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a well-formed reply put on the channel by the student's square() (the seq read "
-    "from the server's frame, a right answer) is taken as the call's result; the real reply "
-    "(wrong) is only noticed as stale at the next request, after the test cell has passed",
-)
 def test_a_forged_reply_on_the_channel_earns_nothing(batch):
     row = batch["rows"]["forger_exact"]
     assert score_of(row) == EXPECTED["forger_exact"], (row["reason"], row["notes"])

@@ -291,14 +291,14 @@ def _interpreter_mounts() -> list[str]:
 
 def _hide_installed_course() -> list[str]:
     """Empty folders over a non-editable install of nnlib/nncourse in site-packages."""
-    args = []
+    paths: list[str] = []
     for key in ("purelib", "platlib"):
         base = sysconfig.get_paths().get(key)
         for name in HIDDEN_PACKAGES:
             path = os.path.join(base or "", name)
-            if base and os.path.isdir(path):
-                args += ["--tmpfs", os.path.realpath(path)]
-    return sorted(set(args), key=args.index)
+            if base and os.path.isdir(path) and os.path.realpath(path) not in paths:
+                paths.append(os.path.realpath(path))
+    return [arg for path in paths for arg in ("--tmpfs", path)]
 
 
 def sandbox_env(spec: JailSpec) -> dict[str, str]:

@@ -142,8 +142,15 @@ class RemoteGlobals:
         return self._fn._ep.result(msg, blobs) is True
 
     def __setitem__(self, name, value):
-        msg, blobs = self._ask("global_set", name, {"value": value})
-        self._fn._ep.result(msg, blobs)
+        # A stand-in a test installs stays valid after this request (unlike a callable
+        # passed as an argument): the test puts the original back itself.
+        ep = self._fn._ep
+        ep.keep_exports = True
+        try:
+            msg, blobs = self._ask("global_set", name, {"value": value})
+        finally:
+            ep.keep_exports = False
+        ep.result(msg, blobs)
 
 
 COURSE_PACKAGES = ("nnlib", "nncourse", "__main__")
@@ -189,6 +196,7 @@ class TrustedEndpoint(wire.Endpoint):
         self.depth = 0  # requests of this side in progress (nested ones included)
         self.scoped: list[int] = []  # callables handed out during the outermost one
         self.data_only = False  # while answering "setup": no callables
+        self.keep_exports = False  # while a test installs a stand-in global
         self._rngs: dict[int, object] = {}  # generators handed to the sandbox, by key
         self._rng_keys: dict[int, int] = {}
 
@@ -238,7 +246,8 @@ class TrustedEndpoint(wire.Endpoint):
             name = getattr(obj, "__name__", None)
             meta = {"name": name[:200]} if isinstance(name, str) else {}
             handle = self.handle_of(obj, meta)
-            self.scoped.append(handle["id"])
+            if not self.keep_exports:
+                self.scoped.append(handle["id"])
             return handle
         raise TypeError(
             f"a {type(obj).__name__} cannot be handed to student code (only data, modules "

@@ -148,6 +148,14 @@ class Server(wire.Endpoint):
         self.ns.server = self
         self.ns["__builtins__"] = builtins
         self.ns["__name__"] = "__main__"
+        # An IPython shell (not a kernel) over the notebook's globals: display() returns
+        # handles, magics of student cells work, as in the student's own kernel.
+        from IPython.core.interactiveshell import InteractiveShell
+        from traitlets.config import Config
+
+        config = Config()
+        config.HistoryManager.enabled = False
+        self.shell = InteractiveShell.instance(config=config, user_ns=self.ns)
 
     # what this side hands out and accepts
     def export(self, obj) -> dict:
@@ -343,11 +351,6 @@ class Server(wire.Endpoint):
             if setup:  # the instructor's magics (%matplotlib inline) mean nothing here
                 code = code.replace("get_ipython().", "_nncourse_no_shell().")
                 self.ns["_nncourse_no_shell"] = NoShell
-            elif "get_ipython()" in code and self.shell is None:
-                from IPython.core.interactiveshell import InteractiveShell
-
-                self.shell = InteractiveShell.instance(user_ns=self.ns)
-                self.ns["get_ipython"] = lambda: self.shell
         linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
         exec(compile(code, filename, "exec"), self.ns)  # noqa: S102 (the sandbox's job)
 

@@ -254,6 +254,7 @@ class Program:
     def run_trusted(self, cell: Cell) -> list[dict]:
         out = CappedStream(self.job["output_cap"])
         before = {k: id(v) for k, v in dict.items(self.ns)}
+        seq_before = (self.ep, self.ep.seq) if self.ep is not None else (None, 0)
         limit = self.job["cell_timeout"]
         deadline = time.monotonic() + limit
         error = None
@@ -279,6 +280,12 @@ class Program:
             signal.setitimer(signal.ITIMER_REAL, 0)
             sys.stdout, sys.stderr = old
             self._limit(None)
+        if cell.kind == "test" and error is None and self._answered_twice(seq_before):
+            error = (
+                "SandboxError",
+                "the sandbox answered one request twice: its answers in this cell do not count",
+                [],
+            )
         changed = {k for k, v in dict.items(self.ns) if before.get(k) != id(v)}
         changed |= set(before) - set(dict.keys(self.ns))
         if cell.kind == "setup":
@@ -296,6 +303,24 @@ class Program:
                 {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": tb}
             )
         return outputs
+
+    def _answered_twice(self, seq_before) -> bool:
+        """After a test cell that talked to the sandbox: one more request, to see that no
+        reply is left over (code in the sandbox that wrote its own reply, a forged answer,
+        before the real one)."""
+        ep, seq = seq_before
+        if ep is None or ep is not self.ep or not ep.alive or ep.seq == seq:
+            return False
+        ep.deadline = time.monotonic() + GRACE + 3
+        try:
+            ep.request("forget", {"names": []})
+        except (wire.ProtocolError, wire.Timeout, SandboxGone):
+            self.stop()
+            self.problems.append("sandbox: it answered a request twice")
+            return True
+        finally:
+            ep.deadline = None
+        return False
 
     def _limit(self, at: float | None) -> None:
         """The current cell must end at `at`: the sandbox is told, and killed GRACE s later

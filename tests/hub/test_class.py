@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import stat
 import time
@@ -34,18 +33,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "01_neuron"
 NOTEBOOK = f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
 SCORE = re.compile(rf"{ASSIGNMENT} \(Score: ([0-9.]+) / ([0-9.]+)\)")
-
-
-# The course's autograding runs student code in its bubblewrap sandbox, which does not yet
-# grade for an instructor who is not root (every cell: "your code's process ended"). Until
-# it does, this test grades with nbgrader's own execution step (the rest of the course's
-# configuration unchanged); NNCOURSE_HUB_SANDBOX=1 grades with the sandbox instead.
-NBGRADER_EXECUTION = """
-c.Autograde.autograde_preprocessors = [
-    "nbgrader.preprocessors.Execute",
-    *c.Autograde.autograde_preprocessors[1:],
-]
-"""
 
 
 def readme_late_penalty() -> str:
@@ -132,9 +119,9 @@ def test_students_fetch_answer_validate_and_submit(klass, people, roles, shots):
 def test_instructor_grades_the_class(klass, roles, grades):
     # The late-penalty policy of the README, as an instructor would add it.
     config = klass.course_dir / "nbgrader_config.py"
+    # Grading below runs the students' code in the course's sandbox, as this instructor
+    # (not root: bubblewrap in a user namespace, no cgroup).
     added = "\n# Late submissions (README)\n" + readme_late_penalty()
-    if not os.environ.get("NNCOURSE_HUB_SANDBOX"):
-        added += NBGRADER_EXECUTION
     klass.run_as(klass.instructor, ["tee", "-a", config], input=added)
     klass.nbgrader("collect", ASSIGNMENT)
     for student in klass.students:
