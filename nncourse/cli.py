@@ -10,6 +10,7 @@ nncourse autograde 01_neuron --workers 2   # grade submitted/ (sandboxed, parall
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -56,6 +57,8 @@ def cmd_autograde(args) -> int:
         feedback=not args.no_feedback,
         progress=not args.no_progress,
     )
+    # Everything this run creates (reports/, staged copies) is the instructor's alone.
+    os.umask(os.umask(0o077) | 0o077)
     results = autograde(args.root, args.assignments, options)
     failed = sum(o.status == "failed" for outcomes in results.values() for o in outcomes)
     return 3 if failed else 0
@@ -99,8 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--level",
         choices=["sys-prefix", "user"],
-        default="sys-prefix",
-        help="configure this Python environment (default) or the user's Jupyter config",
+        default="user",
+        help="configure the user's Jupyter config (default) or this Python environment "
+        "(a single-user box such as Binder; refused where an exchange is configured)",
     )
     p.add_argument("--dry-run", action="store_true", help="only print the commands")
     p.set_defaults(func=cmd_student_setup)

@@ -253,7 +253,15 @@ def feedback(root: Path, assignment: str, outcomes: dict, db_url: str) -> None:
             + (f"<p>Repaired before grading:</p><ul>{repairs}</ul>" if repairs else "")
             + "<p>Please fix this and submit again, or ask your instructor.</p></body></html>"
         )
-        (folder / f"{assignment}.html").write_text(page, encoding="utf-8")
+        page_path = folder / f"{assignment}.html"
+        page_path.write_text(page, encoding="utf-8")
+        # release_feedback copies modes into the exchange (the student must read it) and
+        # needs the submission's timestamp and secret beside the page.
+        page_path.chmod(0o644)
+        for name in ("timestamp.txt", "submission_secret.txt"):
+            src = root / "submitted" / o.student / assignment / name
+            if src.is_file() and not src.is_symlink():
+                shutil.copyfile(src, folder / name)
 
 
 def summary(assignment: str, outcomes, seconds: float, workers: int) -> str:

@@ -51,7 +51,7 @@ PREPROCESSORS = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-PRIVATE = ("solutions", "submitted", "autograded", "feedback", "reports", "gradebook.db")
+PRIVATE = ("solutions", ".git", "submitted", "autograded", "feedback", "reports", "gradebook.db")
 
 
 def db_url_of(root: Path) -> str:
