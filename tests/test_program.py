@@ -83,3 +83,12 @@ def test_hidden_names_of_01_neuron():
         "nnlib.activations.softmax",
     } <= names
     assert "nnlib.activations.relu" not in names  # the notebook does not ask for it
+
+
+def test_without_bubblewrap_student_code_is_not_run_unless_asked(monkeypatch):
+    from nncourse.autograde import grade, jail
+
+    monkeypatch.setattr(jail, "bwrap_path", lambda: None)
+    with pytest.raises(jail.SandboxUnavailable, match="apt-get install bubblewrap"):
+        grade.check_sandbox(grade.Limits())
+    grade.check_sandbox(grade.Limits(sandboxed=False))  # the instructor asked for it
