@@ -25,8 +25,6 @@ import ast
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from nbgrader import utils
-
 Kind = Literal["setup", "test", "student"]
 
 
@@ -46,6 +44,12 @@ class Cell:
 def meta(cell) -> dict:
     value = cell.get("metadata", {}).get("nbgrader", {})
     return value if isinstance(value, dict) else {}
+
+
+def is_grade(cell) -> bool:
+    """A graded cell (nbgrader's test cells). Not nbgrader.utils: importing nbgrader takes
+    seconds, and the trusted run of every submission imports this module."""
+    return meta(cell).get("grade") is True
 
 
 def _answers(release) -> set[str]:
@@ -77,7 +81,7 @@ def build_program(submission, source, release) -> list[Cell]:
         src_cell = source_cells.get(gid)
         label = gid or f"cell {index + 1}"
         if src_cell is not None and gid not in answers:
-            kind = "test" if utils.is_grade(src_cell) else "setup"
+            kind = "test" if is_grade(src_cell) else "setup"
             cells.append(Cell(kind, gid, src_cell.source, label, cell_id=cell.get("id")))
         elif not meta(cell) and cell.get("id") in plain and plain[cell.get("id")] == cell.source:
             cells.append(Cell("setup", None, cell.source, label, cell_id=cell.get("id")))
@@ -155,7 +159,7 @@ def hidden_names(source, release) -> set[str]:
     every nnlib function or class named like an answer the student writes."""
     names: set[str] = set()
     for cell in source.cells:
-        if cell.cell_type != "code" or not utils.is_grade(cell):
+        if cell.cell_type != "code" or not is_grade(cell):
             continue
         try:
             tree = ast.parse(_without_magics(cell.source))
