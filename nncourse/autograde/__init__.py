@@ -1,7 +1,20 @@
-"""Autograding a real class on top of nbgrader: pre-flight, isolated and trusted runs in
-parallel, one gradebook writer, honest reports. See `runner` for the steps and README.md
-(instructor section) for the command and the production container.
+"""Autograding on top of nbgrader with a real trust boundary: student code runs only in
+an OS sandbox, the tests and scores only in a trusted process.
 
-Nothing is imported here: `isolate` runs as a process of its own per submission and must
-start fast (``from nncourse.autograde.runner import autograde, Options``).
+The parts, each with its own tests:
+
+- `preflight`: check and repair one submitted notebook against the release;
+- `program`: which cells are trusted (tests, instructor cells) and which are the
+  student's, and what the sandbox must not see (the references the notebook asks for);
+- `wire`: the data-only channel (typed messages, .npy arrays, handles, limits);
+- `sandbox_server`: the sandbox's end (runs student cells, serves requests);
+- `proxy`: the trusted end (student objects as `Remote` proxies);
+- `jail`: bubblewrap, the unprivileged uid, the cgroup, the view of nnlib;
+- `trusted_run`: one submission's program, cell by cell, with time limits;
+- `grade`: one submission (private copy, cgroup, trusted run), shared by `runner`
+  (`nncourse autograde`) and `execute` (nbgrader's execution step);
+- `inject`, `report`: outputs into nbgrader's gradebook; reports and feedback.
+
+Nothing is imported here: the trusted run is a process of its own per submission and must
+start fast (``from nncourse.autograde.runner import autograde``).
 """

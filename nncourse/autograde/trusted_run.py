@@ -1,11 +1,12 @@
 """The trusted run of one submission: tests here, student code in the sandbox.
 
 ``python -m nncourse.autograde.trusted_run`` reads a `Job` (JSON) on stdin and writes a
-`RunResult` (JSON) on stdout. This process never executes student code: it runs the
-instructor and test cells (`program.Cell`, kind "setup"/"test") in its own namespace, and
-sends the student cells to a sandbox (`jail.Jail`) that it talks to over the data-only
-channel (`wire`, `proxy`). A name a test uses that no trusted cell bound is looked up in
-the sandbox and arrives as data or as a proxy.
+`RunResult` (JSON) on stdout. This process never executes student code: it runs the test
+cells, and the instructor cells whose names a test reads (`program.Cell`), in its own
+namespace, and sends the student cells and the other instructor cells to a sandbox
+(`jail.Jail`) that it talks to over the data-only channel (`wire`, `proxy`). A name a test
+uses that no trusted cell binds is looked up in the sandbox and arrives as data or as a
+proxy.
 
 Time is enforced from here: each cell has a deadline; a sandbox that is late, crashes or
 breaks the protocol is killed with its whole cgroup, the cell fails with the reason, a new
