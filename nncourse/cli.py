@@ -10,7 +10,6 @@ nncourse autograde 01_neuron --workers 2   # grade submitted/ (sandboxed, parall
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -57,8 +56,6 @@ def cmd_autograde(args) -> int:
         feedback=not args.no_feedback,
         progress=not args.no_progress,
     )
-    # Everything this run creates (reports/, staged copies) is the instructor's alone.
-    os.umask(os.umask(0o077) | 0o077)
     results = autograde(args.root, args.assignments, options)
     failed = sum(o.status == "failed" for outcomes in results.values() for o in outcomes)
     return 3 if failed else 0

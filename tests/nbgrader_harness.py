@@ -176,7 +176,7 @@ class Course:
     ) -> dict[str, Grade]:
         """Submit each notebook as student <id> and autograde them all in ONE nbgrader
         run. `extra_args` are appended to the nbgrader command line (e.g. a shorter
-        --ExecutePreprocessor.timeout). Raises CourseError if nbgrader fails."""
+        --SandboxedExecute.cell_timeout). Raises CourseError if nbgrader fails."""
         self.release(assignment)  # the gradebook needs the assignment's source cells
         submitted = self.root / "submitted"
         # Only this batch is graded: earlier submissions of the assignment are dropped.

@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import zmq
@@ -53,15 +54,22 @@ async def reply_noticed(channel_class) -> bool:
         ctx.term()
 
 
+def in_new_loop(coro):
+    """asyncio.run in a thread of its own: another test of this worker (Playwright's sync
+    API) may have left an event loop running in the main thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def test_jupyter_client_channel_strands_the_reply():
     # The defect the custom client exists for. If this starts failing, jupyter_client has
     # fixed it upstream and nncourse/kernel_client.py can go.
-    assert not asyncio.run(reply_noticed(AsyncZMQSocketChannel))
+    assert not in_new_loop(reply_noticed(AsyncZMQSocketChannel))
 
 
 @pytest.mark.parametrize("attempt", range(3))
 def test_send_aware_channel_notices_the_reply(attempt):
-    assert asyncio.run(reply_noticed(SendAwareChannel))
+    assert in_new_loop(reply_noticed(SendAwareChannel))
 
 
 def test_grading_and_validation_use_the_client(monkeypatch):

@@ -284,7 +284,7 @@ def test_tmp_is_capped_private_and_gone_afterwards(view):
     student = f"""
 import os, subprocess
 def fill():
-    with open("/tmp/{marker}", "wb") as f:
+    with open("/tmp/{marker}", "wb", buffering=0) as f:  # each write fails, not the close
         try:
             for _ in range(100):
                 f.write(b"x" * 2**20)

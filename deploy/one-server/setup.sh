@@ -7,6 +7,9 @@
 # Run it again to add students (existing accounts and passwords are kept). See
 # deploy/README.md for what it does and for the options.
 set -euo pipefail
+# Modes below are explicit; what the administrator's shell would make by default must not
+# change them (a umask of 077 would make the homes' parent unreachable for the accounts).
+umask 022
 
 usage() {
     cat <<'EOF'

@@ -142,6 +142,8 @@ def exercises(source: nbformat.NotebookNode) -> dict[str, str]:
 def write(root: Path, assignment: str, outcomes) -> list[Path]:
     out_dir = root / "reports" / assignment
     out_dir.mkdir(parents=True, exist_ok=True)
+    for folder in (out_dir.parent, out_dir):  # reports/ is the instructor's alone
+        folder.chmod(0o700)
     cell_ids = sorted({gid for o in outcomes for gid in o.cells})
     csv_path = out_dir / "grades.csv"
     with csv_path.open("w", newline="", encoding="utf-8") as fh:
