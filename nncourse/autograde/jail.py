@@ -79,35 +79,20 @@ def _strip(tree: ast.Module, qualnames: dict[str, str]) -> None:
 
 
 def hidden_targets(names: set[str]) -> dict[Path, dict[str, str]]:
-    """source file -> {qualified name: dotted name} of the nnlib objects named in `names`
-    (dotted names such as ``nnlib.activations.sigmoid``; re-exports resolve to where the
-    object is defined; names that resolve to nothing are ignored)."""
-    import importlib
-    import inspect
+    """source file -> {qualified name: dotted name} of the functions the nnlib objects named
+    in `names` stand for (dotted names such as ``nnlib.activations.sigmoid``; a class stands
+    for its methods; re-exports resolve to where the function is defined, as for
+    ``forbid``; names that resolve to no function are ignored)."""
+    from nnlib.grading.forbid import code_keys
 
     out: dict[Path, dict[str, str]] = {}
     for dotted in sorted(names):
-        parts = dotted.split(".")
-        obj = None
-        for cut in range(len(parts), 0, -1):
-            try:
-                obj = importlib.import_module(".".join(parts[:cut]))
-            except ImportError:
-                continue
-            try:
-                for attr in parts[cut:]:
-                    obj = getattr(obj, attr)
-            except AttributeError:
-                obj = None
-            break
-        obj = inspect.unwrap(obj) if callable(obj) else obj
-        if not (isinstance(obj, type) or inspect.isfunction(obj)):
-            continue
         try:
-            path = Path(inspect.getsourcefile(obj)).resolve()
-        except (TypeError, OSError):
+            keys = code_keys(dotted)
+        except ValueError:
             continue
-        out.setdefault(path, {})[obj.__qualname__] = dotted
+        for path, qualname in keys:
+            out.setdefault(Path(path), {})[qualname] = dotted
     return out
 
 

@@ -96,10 +96,12 @@ def _mark_trusted(cells: list[Cell]) -> None:
     (or what a setup cell so marked reads)."""
     needed: set[str] = set()
     for cell in reversed(cells):
+        if cell.kind == "student":
+            continue  # never trusted, and never read by a test as a trusted name
         bound, read = names_of(cell.code)
         if cell.kind == "test":
             needed = (needed - bound) | read
-        elif cell.kind == "setup":
+        else:
             cell.trusted = bool(bound & needed)
             if cell.trusted:
                 needed = (needed - bound) | read

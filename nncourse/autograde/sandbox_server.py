@@ -24,6 +24,7 @@ import sys
 import traceback
 import types
 import warnings
+from typing import get_args
 
 from . import wire
 
@@ -111,27 +112,7 @@ class Server(wire.Endpoint):
     # Only a broken channel ends the server: what student code raises (SystemExit, the
     # KeyboardInterrupt of its time limit) is reported to the grader as its error.
     FATAL = (wire.ProtocolError,)
-    SERVES = frozenset(
-        (
-            "exec",
-            "lookup",
-            "forget",
-            "call",
-            "getattr",
-            "setattr",
-            "getitem",
-            "setitem",
-            "len",
-            "iter",
-            "next",
-            "repr",
-            "isinstance",
-            "global_get",
-            "global_set",
-            "global_has",
-            "bye",
-        )
-    )
+    SERVES = frozenset(get_args(wire.Op)) - {"setup"}  # "setup" is the grader's to serve
 
     def __init__(self, rfd, wfd, max_bytes):
         super().__init__(rfd, wfd, max_bytes)

@@ -42,8 +42,9 @@ MAX_HEADER = 8 * 2**20  # bytes of JSON in one message
 MAX_DEPTH = 40  # nesting of lists, tuples and dicts in one value
 MAX_ITEMS = 200_000  # values in one message
 RNG_KINDS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
-# Operations a peer may request (the sandbox serves all but "setup"; the trusted side
-# serves only "call" on the callables it handed out, and "setup").
+# Operations a peer may request: the sandbox serves all but "setup" (its SERVES is derived
+# from this list); the trusted side serves only "call" on the callables it handed out, and
+# "setup".
 Op = Literal[
     "exec",  # run a student cell (sandbox)
     "lookup",  # a student global by name (sandbox)

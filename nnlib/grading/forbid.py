@@ -81,7 +81,7 @@ def _resolve(target: str):
 _KEYS: dict[str, list[tuple[str, str]]] = {}  # target -> code keys, resolved once per copy
 
 
-def _code_keys(target: str) -> list[tuple[str, str]]:
+def code_keys(target: str) -> list[tuple[str, str]]:
     """(realpath of the source file, qualified name) of every function ``target`` stands for.
 
     A function or method gives one key; a class gives one per function defined in it.
@@ -147,7 +147,7 @@ def forbidden(fn, targets=()):
     try:
         wanted = {}
         for target in _as_targets(targets):
-            for key in _code_keys(target):
+            for key in code_keys(target):
                 wanted[key] = target
         stubs = {target: _stub_code(forbidden_message(target)) for target in wanted.values()}
         for func, target in _matching_functions(wanted) if wanted else ():
