@@ -173,11 +173,122 @@ def release(root: Path, assignments: list[str] | None = None, dest: Path | None 
     return released
 
 
-def notebook_scores(db_url: str, assignment: str, notebook: str, student: str):
-    """(score, max_score, {grade_id: (score, max_score)}) of one autograded notebook."""
+@dataclass(frozen=True)
+class CellScore:
+    """The gradebook's grade of one graded cell of a submitted notebook.
+
+    `manual` cells are the ones nbgrader leaves to a person (answer cells that are also
+    graded, such as written answers, and task cells); the others are autograded test
+    cells. nbgrader gives an unchanged manual answer 0 points ("no response") by itself;
+    any other answer waits, with no score, until someone grades it in the formgrader.
+    """
+
+    grade_id: str
+    max_score: float
+    manual: bool
+    auto_score: float | None
+    manual_score: float | None
+    extra_credit: float | None
+    needs_manual_grade: bool
+
+    @property
+    def score(self) -> float:
+        """nbgrader's score of the cell: the manual score if there is one, else the
+        automatic one, else 0; plus any extra credit."""
+        base = self.manual_score if self.manual_score is not None else self.auto_score
+        return (base or 0.0) + (self.extra_credit or 0.0)
+
+    @property
+    def pending(self) -> bool:
+        """A manual cell that nobody has graded yet (its points are still open)."""
+        return self.manual and self.needs_manual_grade and self.manual_score is None
+
+    @property
+    def status(self) -> str:
+        if self.pending:
+            return "needs manual grading"
+        if self.manual and self.manual_score is None:
+            return "no answer"
+        return "graded"
+
+
+@dataclass(frozen=True)
+class NotebookScores:
+    """One submitted notebook's grades, autograded test cells and manual cells apart.
+
+    `auto_score` / `auto_max_score` cover the test cells only, so a solved notebook is
+    full marks there before anyone has graded its written answers; `pending_points` are
+    the points of manual cells still waiting for a grader, which nbgrader's own total
+    (`score`, `max_score`) counts as 0 of their points until then.
+    """
+
+    cells: dict[str, CellScore]
+
+    @property
+    def autograded(self) -> dict[str, CellScore]:
+        return {gid: c for gid, c in self.cells.items() if not c.manual}
+
+    @property
+    def manual(self) -> dict[str, CellScore]:
+        return {gid: c for gid, c in self.cells.items() if c.manual}
+
+    @property
+    def auto_score(self) -> float:
+        return sum(c.score for c in self.autograded.values())
+
+    @property
+    def auto_max_score(self) -> float:
+        return sum(c.max_score for c in self.autograded.values())
+
+    @property
+    def manual_score(self) -> float:
+        """Points given so far on manual cells (0 for the ones still pending)."""
+        return sum(c.score for c in self.manual.values())
+
+    @property
+    def manual_max_score(self) -> float:
+        return sum(c.max_score for c in self.manual.values())
+
+    @property
+    def pending(self) -> list[str]:
+        """grade_ids of the manual cells waiting for a grader."""
+        return [gid for gid, c in self.cells.items() if c.pending]
+
+    @property
+    def pending_points(self) -> float:
+        return sum(self.cells[gid].max_score for gid in self.pending)
+
+    @property
+    def score(self) -> float:
+        """nbgrader's total (what `nbgrader export` and the feedback show)."""
+        return sum(c.score for c in self.cells.values())
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.max_score for c in self.cells.values())
+
+
+def cell_scores(submitted_notebook) -> NotebookScores:
+    """The typed grades of an nbgrader `SubmittedNotebook` (read in an open Gradebook)."""
+    source = submitted_notebook.notebook
+    manual = {c.name for c in source.solution_cells} | {c.name for c in source.task_cells}
+    cells = {}
+    for g in submitted_notebook.grades:
+        cells[g.name] = CellScore(
+            grade_id=g.name,
+            max_score=float(g.max_score),
+            manual=g.name in manual,
+            auto_score=None if g.auto_score is None else float(g.auto_score),
+            manual_score=None if g.manual_score is None else float(g.manual_score),
+            extra_credit=None if g.extra_credit is None else float(g.extra_credit),
+            needs_manual_grade=bool(g.needs_manual_grade),
+        )
+    return NotebookScores(cells)
+
+
+def notebook_scores(db_url: str, assignment: str, notebook: str, student: str) -> NotebookScores:
+    """The grades of one autograded notebook, autograded and manual cells apart."""
     from nbgrader.api import Gradebook  # slow import: only when grading
 
     with Gradebook(db_url) as gb:
-        nb = gb.find_submission_notebook(notebook, assignment, student)
-        cells = {g.name: (float(g.score), float(g.max_score)) for g in nb.grades}
-        return float(nb.score), float(nb.max_score), cells
+        return cell_scores(gb.find_submission_notebook(notebook, assignment, student))

@@ -5,9 +5,15 @@
     solved = course.solved_submission("01_neuron")
     wrong = with_cell(solved, "sigmoid", "def sigmoid(z):\\n    return z")
     grades = course.autograde("01_neuron", {"good": solved, "bad": wrong, "empty": release})
-    grades["good"].score == grades["good"].max_score
+    grades["good"].score == grades["good"].max_score   # the autograded test cells
     grades["bad"].cells["test_sigmoid_values"]   # (score, max_score)
     grades["bad"].output_text("test_sigmoid_values")  # the feedback the student sees
+    grades["good"].pending == ["written_saturation"]  # written answers await a grader
+
+`Grade.score`, `max_score` and `cells` cover the autograded test cells only; manually
+graded cells (written answers) are in `Grade.manual`, since nbgrader leaves them without
+a score until someone grades them in the formgrader (`Course.grade_manually` does that
+through the gradebook).
 
 Everything runs through `nncourse.nbgrader_run`, the code behind `nncourse release`, with
 the repository's own nbgrader_config.py, so the tests grade exactly as an instructor does.
@@ -29,6 +35,8 @@ from nncourse.nbgrader_run import (
     COPY_IGNORE,
     RELEASE_DIR,
     SOURCE_DIR,
+    CellScore,
+    NotebookScores,
     known_assignments,
     notebook_scores,
     run_nbgrader,
@@ -99,13 +107,41 @@ def strip_markers(source: str) -> str:
 
 @dataclass
 class Grade:
-    """One student's autograded notebook."""
+    """One student's autograded notebook.
+
+    `score`, `max_score` and `cells` are the autograded test cells only; the manually
+    graded cells (written answers) are in `manual`, and `scores` has the gradebook's
+    whole record (nbgrader's own total is `scores.score` / `scores.max_score`)."""
 
     score: float
     max_score: float
-    cells: dict[str, tuple[float, float]]  # grade_id -> (score, max_score)
+    cells: dict[str, tuple[float, float]]  # test cell grade_id -> (score, max_score)
     notebook: nbformat.NotebookNode  # the autograded notebook, with outputs
     log: str = field(default="", repr=False)  # nbgrader's log of the whole run
+    manual: dict[str, CellScore] = field(default_factory=dict)  # grade_id -> its grade
+    scores: NotebookScores | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_scores(cls, scores: NotebookScores, notebook, log: str = "") -> Grade:
+        cells = {gid: (c.score, c.max_score) for gid, c in scores.autograded.items()}
+        return cls(
+            scores.auto_score,
+            scores.auto_max_score,
+            cells,
+            notebook,
+            log,
+            manual=scores.manual,
+            scores=scores,
+        )
+
+    @property
+    def pending(self) -> list[str]:
+        """grade_ids of the manual cells that "need manual grading"."""
+        return [gid for gid, c in self.manual.items() if c.pending]
+
+    @property
+    def pending_points(self) -> float:
+        return sum(self.manual[gid].max_score for gid in self.pending)
 
     @property
     def lost(self) -> set[str]:
@@ -190,11 +226,29 @@ class Course:
         grades = {}
         for student in submissions:
             path = self.root / "autograded" / student / assignment / f"{assignment}.ipynb"
-            score, max_score, cells = notebook_scores(self.db_url, assignment, assignment, student)
-            grades[student] = Grade(
-                score, max_score, cells, nbformat.read(path, as_version=4), result.output
-            )
+            scores = notebook_scores(self.db_url, assignment, assignment, student)
+            notebook = nbformat.read(path, as_version=4)
+            grades[student] = Grade.from_scores(scores, notebook, result.output)
         return grades
+
+    def scores(self, assignment: str, student: str) -> NotebookScores:
+        """What the gradebook holds now for that student's notebook."""
+        return notebook_scores(self.db_url, assignment, assignment, student)
+
+    def grade_manually(
+        self, assignment: str, student: str, grade_id: str, score: float, comment: str = ""
+    ) -> None:
+        """Give a manual cell its points and comment in the gradebook, as the formgrader's
+        grading page does (it also marks the cell as no longer needing a grade)."""
+        from nbgrader.api import Gradebook
+
+        with Gradebook(self.db_url) as gb:
+            grade = gb.find_grade(grade_id, assignment, assignment, student)
+            grade.manual_score = score
+            grade.needs_manual_grade = False
+            if comment:
+                gb.find_comment(grade_id, assignment, assignment, student).manual_comment = comment
+            gb.db.commit()
 
     def autograde_planted(
         self, assignment: str, planted: dict[str, dict[str, str]]
@@ -224,8 +278,9 @@ TAIL = 800  # characters of a cell's output quoted in a failing assertion's mess
 
 
 def assert_full_marks(g: Grade, max_score: float | None = None, *, at_least: float = 1) -> None:
-    """Every test cell earns all its points; the notebook is worth exactly `max_score`
-    points, or at least `at_least` when `max_score` is None."""
+    """Every autograded test cell earns all its points; they are worth exactly `max_score`
+    points, or at least `at_least` when `max_score` is None; every manually graded cell
+    (a written answer) was answered and "needs manual grading", without points yet."""
     if max_score is None:
         assert g.max_score >= at_least, f"worth {g.max_score} points, expected >= {at_least}"
     else:
@@ -236,15 +291,25 @@ def assert_full_marks(g: Grade, max_score: float | None = None, *, at_least: flo
         if score != points
     }
     assert not short and g.score == g.max_score, (f"{g.score}/{g.max_score}", short)
+    assert_pending(g)
+
+
+def assert_pending(g: Grade) -> None:
+    """Each manual cell waits for a grader: answered, no score yet, not counted."""
+    not_pending = {gid: (c.status, c.score) for gid, c in g.manual.items() if not c.pending}
+    assert not not_pending, f"manual cells that do not need manual grading: {not_pending}"
 
 
 def assert_scores_zero(g: Grade, *not_written_cells: str) -> None:
-    """No test cell earns a point, and each of `not_written_cells` tells the student the
-    function "is not written yet"."""
+    """No test cell earns a point, each of `not_written_cells` tells the student the
+    function "is not written yet", and every manual cell, left as released, got 0 points
+    from nbgrader ("no answer") and waits for nobody."""
     if not not_written_cells:
         raise TypeError("name at least one cell whose output says 'is not written yet'")
     scored = {gid: cell for gid, cell in g.cells.items() if cell[0] != 0}
     assert g.score == 0 and not scored, scored
+    answered = {gid: (c.status, c.score) for gid, c in g.manual.items() if c.status != "no answer"}
+    assert not answered, f"unanswered manual cells should score 0 unasked: {answered}"
     assert_feedback_shows(g, dict.fromkeys(not_written_cells, "is not written yet"))
 
 
@@ -262,10 +327,13 @@ def assert_feedback_shows(g: Grade, messages: Mapping[str, str | Iterable[str]])
 def assert_loses_exactly(
     g: Grade, expected_losses: Iterable[str] | Mapping[str, str | Iterable[str]]
 ) -> None:
-    """The cells of `expected_losses` score zero and every other cell full marks. Given a
-    mapping (grade id -> text, or several texts), each cell's output must also show its
-    text(s)."""
+    """The test cells of `expected_losses` score zero and every other test cell full
+    marks. Given a mapping (grade id -> text, or several texts), each cell's output must
+    also show its text(s). Manual cells (written answers) are not autograded, so they
+    cannot be expected losses."""
     lost = set(expected_losses)
+    manual = lost & set(g.manual)
+    assert not manual, f"{sorted(manual)} are graded by hand, not by the autograder"
     unknown = lost - set(g.cells)
     assert not unknown, f"no test cells {sorted(unknown)}; the notebook has {sorted(g.cells)}"
     wrong = {
