@@ -322,3 +322,19 @@ except Exception as err:
     results, _ = run(view, ("student", student), ("test", test))
     # np.negative crosses by name (the sandbox's own numpy); the lambda is called back.
     assert text(results["t0"]).split() == ["-2", "3", "refused:", "LookupError"]
+
+
+def test_sandbox_starts_from_work_done_once_for_the_view(view):
+    """The view's bytecode and matplotlib's font list are made once, not by each sandbox."""
+    probe = """
+import os
+before = sorted(os.listdir(os.environ["MPLCONFIGDIR"]))
+import nnlib.activations
+import matplotlib.font_manager
+seen = {"fonts": before, "bytecode": os.path.exists(nnlib.activations.__cached__),
+        "found": len(matplotlib.font_manager.fontManager.ttflist) > 0}
+"""
+    results, _ = run(view, ("student", probe), ("test", "print(seen)"))
+    seen = eval(text(results["t0"]))  # noqa: S307
+    assert seen["bytecode"] and seen["found"], seen
+    assert [name for name in seen["fonts"] if name.startswith("fontlist")], seen
