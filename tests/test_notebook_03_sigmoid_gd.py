@@ -11,6 +11,7 @@ from nbgrader_harness import (
     assert_full_marks,
     assert_loses_exactly,
     assert_scores_zero,
+    grade_id,
 )
 
 pytestmark = pytest.mark.slow
@@ -59,7 +60,82 @@ EXPECTED_LOSSES = {
     "test_cross_entropy_gradients_numerical_hidden": "central differences",
     "test_gd_step_worked": "went uphill",
     "test_gd_step_hidden": "w_new",
+    # the visible test now compares every recorded cost with the recipe's
+    "test_train_visible": "the order was drawn once",
     "test_train_sgd_hidden": "rng.permutation(n) each epoch",
+}
+
+# --- a second set of planted mistakes: each gives its own number on the worked example ----
+
+PLANTED_2 = {
+    # summed instead of averaged: on three samples no longer confused with the missing 1/2
+    "quadratic_cost": """def quadratic_cost(a, y):
+    return float(0.5 * np.sum((a - y) ** 2))
+""",
+    # base-10 logarithm
+    "cross_entropy_cost": """def cross_entropy_cost(a, y):
+    return float(-np.mean(y * np.log10(a) + (1 - y) * np.log10(1 - a)))
+""",
+    # db summed over the batch (dw right)
+    "quadratic_gradients": """def quadratic_gradients(w, b, X, y):
+    a = neuron_output(X, w, b)
+    delta = (a - y) * a * (1 - a)
+    return X.T @ delta / X.shape[0], float(np.sum(delta))
+""",
+    # changes w in place ("Do not change w in place")
+    "gd_step": """def gd_step(w, b, X, y, eta, gradients):
+    dw, db = gradients(w, b, X, y)
+    w -= eta * dw
+    return w, b - eta * db
+""",
+    # records the cost of the mini-batch, not of the whole training set
+    "train": """def train(w, b, X, y, eta, epochs, batch_size, rng, gradients, cost):
+    n = X.shape[0]
+    costs = [cost(neuron_output(X, w, b), y)]
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        for start in range(0, n, batch_size):
+            idx = order[start : start + batch_size]
+            w, b = gd_step(w, b, X[idx], y[idx], eta, gradients)
+            costs.append(cost(neuron_output(X[idx], w, b), y[idx]))
+    return w, b, costs
+""",
+}
+
+EXPECTED_LOSSES_2 = {
+    "test_quadratic_cost_worked": "summed over the batch instead of averaged (the 1/n is missing)",
+    "test_quadratic_cost_hidden": "summed over the batch instead of averaged",
+    "test_quadratic_gradients_numerical_hidden": "central differences of your quadratic_cost",
+    "test_cross_entropy_cost_worked": "np.log10 instead of the natural logarithm",
+    "test_cross_entropy_cost_hidden": "np.log10 instead of the natural logarithm",
+    "test_cross_entropy_gradients_numerical_hidden": "central differences of your cross_entropy",
+    "test_quadratic_gradients_worked": "db: summed over the batch instead of averaged",
+    "test_quadratic_gradients_reference_hidden": "db: summed over the batch instead of averaged",
+    "test_gd_step_worked": "it must not change in place",
+    "test_gd_step_hidden": "gd_step changed w in place",
+    "test_train_visible": "costs[1:] are costs of the mini-batch just used",
+}
+
+# --- a third: train changes the caller's w ("Do not modify the arguments") ----------------
+
+PLANTED_3 = {
+    "train": """def train(w, b, X, y, eta, epochs, batch_size, rng, gradients, cost):
+    n = X.shape[0]
+    costs = [cost(neuron_output(X, w, b), y)]
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        for start in range(0, n, batch_size):
+            idx = order[start : start + batch_size]
+            w_new, b = gd_step(w, b, X[idx], y[idx], eta, gradients)
+            w[:] = w_new
+            costs.append(cost(neuron_output(X, w, b), y))
+    return w, b, costs
+""",
+}
+
+EXPECTED_LOSSES_3 = {
+    "test_train_visible": "train changed its argument w in place",
+    "test_train_seeded_hidden": "train changed its arguments (X, y or the starting w) in place",
 }
 
 # --- answers that call the nnlib reference of the very thing asked -----------------------
@@ -126,7 +202,10 @@ DELEGATED_CELLS = {
 
 @pytest.fixture(scope="module")
 def grades(course):
-    return course.autograde_planted(A, {"wrong": PLANTED, "delegating": DELEGATE})
+    return course.autograde_planted(
+        A,
+        {"wrong": PLANTED, "wrong2": PLANTED_2, "wrong3": PLANTED_3, "delegating": DELEGATE},
+    )
 
 
 def test_solved_gets_full_marks(grades):
@@ -137,8 +216,30 @@ def test_untouched_scores_zero(grades):
     assert_scores_zero(grades["untouched"], "test_quadratic_cost_worked")
 
 
-def test_planted_mistakes_lose_exactly_their_cells(grades):
-    assert_loses_exactly(grades["wrong"], EXPECTED_LOSSES)
+@pytest.mark.parametrize(
+    "student, losses",
+    [("wrong", EXPECTED_LOSSES), ("wrong2", EXPECTED_LOSSES_2), ("wrong3", EXPECTED_LOSSES_3)],
+)
+def test_planted_mistakes_lose_exactly_their_cells(grades, student, losses):
+    assert_loses_exactly(grades[student], losses)
+
+
+def test_hidden_test_placeholders_print_nothing(course):
+    """In the release a hidden test cell keeps only its set-up: nothing there may print
+    (a student would read success for tests that have not run)."""
+    released = course.release(A)
+    hidden = {
+        grade_id(c)
+        for c in course.source(A).cells
+        if c.cell_type == "code" and "BEGIN HIDDEN TESTS" in c.source
+    }
+    assert hidden
+    printing = [
+        grade_id(c)
+        for c in released.cells
+        if grade_id(c) in hidden and ("print(" in c.source or "display(" in c.source)
+    ]
+    assert not printing, printing
 
 
 def test_delegating_to_nnlib_earns_nothing(grades):
