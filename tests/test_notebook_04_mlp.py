@@ -6,7 +6,12 @@ the test cells listed for it, with a message that names the mistake.
 """
 
 import pytest
-from nbgrader_harness import assert_full_marks, assert_loses_exactly, assert_scores_zero
+from nbgrader_harness import (
+    assert_full_marks,
+    assert_loses_exactly,
+    assert_scores_zero,
+    grade_id,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -114,6 +119,37 @@ def count_params(sizes):
 SLY_LOSES = INIT_CELLS | DENSE_CELLS | FORWARD_CELLS | COUNT_CELLS
 
 
+# ----- submission "rules": answers right but for one rule that the text states -----------
+
+RANDOM_BIASES = """def init_params(sizes, rng):
+    W = [rng.standard_normal((m, k)) / np.sqrt(k) for k, m in zip(sizes[:-1], sizes[1:])]
+    return W, [0.1 * rng.standard_normal(m) for m in sizes[1:]]
+"""
+
+NO_VALUE_ERROR = """def output_activation(task):
+    return {"regression": identity, "binary": sigmoid}.get(task, softmax)
+"""
+
+RULES_LOSE = {
+    "test_init_params_visible": "should be all zeros",
+    "test_output_activation_visible": "should raise ValueError",
+    "test_output_activation_hidden": "should raise ValueError",
+}
+
+# ----- submission "own_rng": a generator made inside, so the rng argument is ignored -------
+
+OWN_RNG = """def init_params(sizes, rng):
+    rng = np.random.default_rng(0)
+    W = [rng.standard_normal((m, k)) / np.sqrt(k) for k, m in zip(sizes[:-1], sizes[1:])]
+    return W, [np.zeros(m) for m in sizes[1:]]
+"""
+
+OWN_RNG_LOSES = {
+    "test_init_params_visible": "did not draw any number from the rng it was given",
+    "test_init_params_rng": "did not draw any number from the rng it was given",
+}
+
+
 @pytest.fixture(scope="module")
 def grades(course):
     mistakes = {
@@ -129,7 +165,11 @@ def grades(course):
         "dense_forward": TRANSPOSED,
         "count_params": COUNT_DELEGATES,
     }
-    return course.autograde_planted(A, {"mistakes": mistakes, "sly": sly})
+    rules = {"init_params": RANDOM_BIASES, "output_activation": NO_VALUE_ERROR}
+    return course.autograde_planted(
+        A,
+        {"mistakes": mistakes, "sly": sly, "rules": rules, "own_rng": {"init_params": OWN_RNG}},
+    )
 
 
 def test_solution_gets_full_marks(grades):
@@ -140,7 +180,15 @@ def test_untouched_release_scores_zero(grades):
     assert_scores_zero(grades["untouched"], "test_init_params_visible", "test_xor_network_hidden")
 
 
-@pytest.mark.parametrize("student, cells", [("mistakes", MISTAKES_LOSE), ("sly", SLY_LOSES)])
+@pytest.mark.parametrize(
+    "student, cells",
+    [
+        ("mistakes", MISTAKES_LOSE),
+        ("sly", SLY_LOSES),
+        ("rules", RULES_LOSE),
+        ("own_rng", OWN_RNG_LOSES),
+    ],
+)
 def test_planted_mistakes_lose_exactly_their_cells(grades, student, cells):
     assert_loses_exactly(grades[student], cells)
 
@@ -178,3 +226,20 @@ def test_feedback_names_the_mistake(grades, student, cell, messages):
     text = grades[student].output_text(cell)
     for message in messages:
         assert message in text, text[-1500:]
+
+
+def test_hidden_test_placeholders_print_nothing(course):
+    """In the release a hidden test cell keeps only its set-up: nothing there may print
+    (a student would read success for tests that have not run)."""
+    hidden = {
+        grade_id(c)
+        for c in course.source(A).cells
+        if c.cell_type == "code" and "BEGIN HIDDEN TESTS" in c.source
+    }
+    assert hidden
+    printing = [
+        grade_id(c)
+        for c in course.release(A).cells
+        if grade_id(c) in hidden and ("print(" in c.source or "display(" in c.source)
+    ]
+    assert not printing, printing
