@@ -35,6 +35,7 @@ import pytest
 from nbgrader_harness import Course, find_cell, with_cell
 
 from nncourse import cli
+from nncourse.nbgrader_run import run_nbgrader
 
 pytestmark = pytest.mark.slow
 
@@ -1066,3 +1067,48 @@ def test_a_reference_handed_to_the_student_and_kept_earns_nothing(delegation):
     assert not scored, {gid: g.output_text(gid)[-400:] for gid in scored}
     neuron = [c for gid, c in g.cells.items() if gid.startswith("test_neuron")]
     assert all(score == points for score, points in neuron)
+
+
+# --- links through plain `nbgrader autograde` (nbgrader copies a link's target) -------------
+
+READS_LINK = """def square(x):
+    try:
+        data = open("leak.png").read()
+    except OSError as err:
+        data = f"no file: {err}"
+    raise AssertionError("LEAKED " + data)
+"""
+
+
+@pytest.fixture(scope="module")
+def plain_links(tmp_path_factory):
+    course = Course(tmp_path_factory.mktemp("attacks-plain"), [A])
+    course.release(A)
+    (course.root / "instructor_secret.txt").write_text(SECRET)
+    solved = course.solved_submission(A)
+    submitted = course.root / "submitted"
+    _write_nb(submitted / "solved" / A, solved)
+    _write_nb(submitted / "linked_file" / A, with_cell(solved, "square", READS_LINK))
+    (submitted / "linked_file" / A / "leak.png").symlink_to(course.root / "instructor_secret.txt")
+    (submitted / "linked_notebook" / A).mkdir(parents=True)
+    (submitted / "linked_notebook" / A / f"{A}.ipynb").symlink_to(
+        course.root / "solutions" / A / f"{A}.ipynb"
+    )
+    args = ["autograde", A, "--force"]
+    result = run_nbgrader(course.root, args, db_url=course.db_url, check=False)
+    return course, result.output
+
+
+def test_plain_nbgrader_gives_the_sandbox_no_link_target(plain_links):
+    course, _ = plain_links
+    shown = outputs(course, "linked_file")
+    assert "LEAKED no file" in shown  # the attack ran, and found nothing at the link
+    assert SECRET not in shown
+    assert course.scores(A, "linked_file").auto_score == 0
+    assert course.scores(A, "solved").auto_score == 3  # the bystander
+
+
+def test_plain_nbgrader_grades_no_linked_notebook(plain_links):
+    course, log = plain_links
+    assert "linked_notebook" in log and "is a link, not a file: not graded" in log
+    assert not (course.root / "autograded" / "linked_notebook" / A / f"{A}.ipynb").exists()

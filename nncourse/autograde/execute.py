@@ -53,19 +53,34 @@ class SandboxedExecute(NbGraderPreprocessor):
             output_kb=self.output_kb,
             sandboxed=self.sandboxed,
         )
-        folder = resources.get("metadata", {}).get("path")
+        student = str(info.get("student", "student"))
+        folder = _submitted_folder(course, student, info["assignment"], name)
         outcome = run_submission(
             nb,
             source,
             release,
-            Path(folder) if folder else None,
+            folder,
             limits,
             uid=100_000 + 64 * (os.getpid() % 2**14),
-            name=str(info.get("student", "student")),
+            name=student,
         )
         if outcome.error:
-            raise RuntimeError(f"{info.get('student')}: {outcome.error}")
+            raise RuntimeError(f"{student}: {outcome.error}")
         for problem in outcome.problems:
-            self.log.warning("%s: %s", info.get("student"), problem)
+            self.log.warning("%s: %s", student, problem)
         apply_outputs(nb, outcome.results, outcome.cells)
         return nb, resources
+
+
+def _submitted_folder(course: CourseDirectory, student: str, assignment: str, name: str) -> Path:
+    """The student's own submitted/ folder, whose files the sandbox gets a copy of.
+
+    Not nbgrader's autograded/ copy: nbgrader copies a linked file's target (whatever the
+    grader may read) as if the student had written it. A submission whose folder or
+    notebook is a link is not graded at all: nbgrader has already read the notebook
+    through the link (it could be the instructor's solved one)."""
+    folder = Path(course.format_path(course.submitted_directory, student, assignment))
+    for path in (folder.parent, folder, folder / name):
+        if path.is_symlink():
+            raise RuntimeError(f"{student}: {path.name} is a link, not a file: not graded")
+    return folder
