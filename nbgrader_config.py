@@ -66,6 +66,11 @@ c.CourseDirectory.ignore = [
     ".DS_Store",
 ]
 c.CourseDirectory.include = ["*.ipynb", "*.png", "*.svg", "*.gif", "*.jpg", *EXCHANGE_FILES]
+
+# Collecting never follows a link that a student put in their exchange folder (nbgrader's
+# own collect copies the target as the instructor: a student's notebook linked to the
+# solved one would be graded as theirs). See nncourse/exchange.py.
+c.ExchangeFactory.collect = "nncourse.exchange.Collect"
 c.CourseDirectory.max_file_size = 2000  # kB: a notebook folder never ships data sets
 
 # --- Generating the student version ----------------------------------------------------
