@@ -212,6 +212,27 @@ def confusion_matrix(y_true, y_pred, k):
     return reference_cm(y_true, y_pred, k)
 """
 
+CM_FRACTIONS = """def confusion_matrix(y_true, y_pred, k):
+    cm = np.zeros((k, k), dtype=int)
+    np.add.at(cm, (y_true, y_pred), 1)
+    return cm / cm.sum(axis=1, keepdims=True)
+"""
+
+CM_FLOAT = '''def confusion_matrix(y_true, y_pred, k):
+    """Right counts, but float ones: the docstring asks for an integer array."""
+    cm = np.zeros((k, k))
+    np.add.at(cm, (y_true, y_pred), 1)
+    return cm
+'''
+
+CM_SIZE_FROM_LABELS = '''def confusion_matrix(y_true, y_pred, k):
+    """Sizes the matrix from the labels seen, not from k."""
+    m = int(max(np.max(y_true), np.max(y_pred))) + 1
+    cm = np.zeros((m, m), dtype=int)
+    np.add.at(cm, (y_true, y_pred), 1)
+    return cm
+'''
+
 CM_LOOP = """def confusion_matrix(y_true, y_pred, k):
     cm = np.zeros((k, k), dtype=int)
     for i in range(k):
@@ -228,6 +249,8 @@ def solution_cells():
     answers, tests = {}, {}
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code":
+            continue  # written answers (markdown) are graded by hand
         if meta.get("solution"):
             answers[meta["grade_id"]] = strip_markers(cell.source)
         elif meta.get("grade"):
@@ -275,8 +298,12 @@ def test_solution_passes_every_test_cell_in_process():
         (
             "iterate_minibatches",
             NO_SHUFFLE,
-            {"test_minibatches_shuffled", "test_minibatches_rng_order"},
-            "stored order",
+            {
+                "test_minibatches_example",
+                "test_minibatches_shuffled",
+                "test_minibatches_rng_order",
+            },
+            "come in their stored order",
         ),
         (
             "iterate_minibatches",
@@ -287,14 +314,42 @@ def test_solution_passes_every_test_cell_in_process():
         (
             "iterate_minibatches",
             RESEEDS,
-            {"test_minibatches_shuffled", "test_minibatches_rng_order"},
+            {
+                "test_minibatches_example",
+                "test_minibatches_shuffled",
+                "test_minibatches_rng_order",
+            },
             "same rng gave the same order",
         ),
         (
             "iterate_minibatches",
+            RESEEDS,
+            {
+                "test_minibatches_example",
+                "test_minibatches_shuffled",
+                "test_minibatches_rng_order",
+            },
+            "does not come from the rng argument",
+        ),
+        (
+            "iterate_minibatches",
             GLOBAL_STATE,
-            {"test_minibatches_shuffled", "test_minibatches_rng_order"},
+            {
+                "test_minibatches_example",
+                "test_minibatches_shuffled",
+                "test_minibatches_rng_order",
+            },
             "same seed gave different orders",
+        ),
+        (
+            "iterate_minibatches",
+            GLOBAL_STATE,
+            {
+                "test_minibatches_example",
+                "test_minibatches_shuffled",
+                "test_minibatches_rng_order",
+            },
+            "numpy's global np.random",
         ),
         ("iterate_minibatches", ITERATE_DELEGATES, ALL["iterate_minibatches"], "earns no points"),
         ("iterate_minibatches", ITERATE_SHUFFLE_IN_PLACE, set(), ""),
@@ -325,6 +380,14 @@ def test_solution_passes_every_test_cell_in_process():
             "np.add.at",
         ),
         ("confusion_matrix", CM_DELEGATES, ALL["confusion_matrix"], "earns no points"),
+        ("confusion_matrix", CM_FRACTIONS, ALL["confusion_matrix"], "counts, not fractions"),
+        ("confusion_matrix", CM_FLOAT, {"test_confusion_example"}, "integer counts"),
+        (
+            "confusion_matrix",
+            CM_SIZE_FROM_LABELS,
+            {"test_confusion_edge_cases"},
+            "the size came from the labels",
+        ),
         ("confusion_matrix", CM_LOOP, set(), ""),
     ],
 )
@@ -347,7 +410,7 @@ def grades(course):
     # Mistakes in independent exercises share a submission: fewer notebooks to execute.
     wrong = {
         "one_hot": ONE_HOT_MINUS_ONE,
-        "iterate_minibatches": NO_SHUFFLE,
+        "iterate_minibatches": GLOBAL_STATE,
         "sgd_update": WRONG_SIGN,
         "train": NO_REASSIGN,
         "accuracy": NO_ARGMAX,
@@ -383,19 +446,21 @@ def test_planted_mistakes_lose_exactly_their_cells(grades):
     g = grades["wrong"]
     expected = (
         ALL["one_hot"]
-        | {"test_minibatches_shuffled", "test_minibatches_rng_order"}
+        | {"test_minibatches_example", "test_minibatches_shuffled", "test_minibatches_rng_order"}
         | ALL["sgd_update"]
         | {"test_train_decreases", "test_train_reference_trajectory"}
         | ALL["accuracy"]
         | ALL["confusion_matrix"]
     )
     assert_loses_exactly(g, expected)
-    assert g.score == 3  # example + coverage of the iterator, train leaves its inputs alone
+    assert g.score == 2  # coverage of the iterator, train leaves its inputs alone
     assert_feedback_shows(
         g,
         {
             "test_one_hot_example": "one column too far left",
-            "test_minibatches_shuffled": "stored order",
+            # the rng state comes back from the sandbox: the visible test sees it unused
+            "test_minibatches_example": "numpy's global np.random",
+            "test_minibatches_shuffled": "same seed gave different orders",
             "test_sgd_update_example": "moved uphill",
             "test_train_decreases": "assign the result of sgd_update",
             "test_confusion_example": "rows and columns are swapped",
