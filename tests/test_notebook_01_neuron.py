@@ -5,8 +5,15 @@ mistake must lose exactly the test cells listed for it, and the student must see
 that names the mistake.
 """
 
+import nbformat
 import pytest
-from nbgrader_harness import assert_full_marks, assert_loses_exactly, assert_scores_zero
+from nbgrader_harness import (
+    BEGIN_HIDDEN,
+    REPO_ROOT,
+    assert_full_marks,
+    assert_loses_exactly,
+    assert_scores_zero,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -41,6 +48,29 @@ TWICE = '''def sigmoid_prime(z):
     s = sigmoid(z)
     return 2 * s * (1 - s)
 '''
+
+# The usual slips in the derivatives (each gives its own numbers on the worked values) and
+# the softmax typed straight from its formula (right for small logits, NaN for large ones).
+Z_ONE_MINUS_Z = """def sigmoid_prime(z):
+    return z * (1 - z)
+"""
+
+S_ONE_MINUS_Z = """def sigmoid_prime(z):
+    return sigmoid(z) * (1 - z)
+"""
+
+ONE_MINUS_Z2 = """def tanh_prime(z):
+    return 1 - z**2
+"""
+
+TANH_SQUARED = """def tanh_prime(z):
+    return np.tanh(z) ** 2
+"""
+
+NAIVE_SOFTMAX = """def softmax(Z):
+    e = np.exp(Z)
+    return e / e.sum(axis=1, keepdims=True)
+"""
 
 DELEGATES_SIGMOID = """import nnlib.activations
 
@@ -111,6 +141,12 @@ def grades(course):
             "delegates": {"sigmoid": DELEGATES_SIGMOID, "softmax": DELEGATES_SOFTMAX},
             "warns": {"tanh_prime": WARNS_TANH, "neuron": WARNS_NEURON},
             "tampers": {"sigmoid": TAMPERS},
+            "slips_a": {
+                "sigmoid_prime": Z_ONE_MINUS_Z,
+                "tanh_prime": ONE_MINUS_Z2,
+                "softmax": NAIVE_SOFTMAX,
+            },
+            "slips_b": {"sigmoid_prime": S_ONE_MINUS_Z, "tanh_prime": TANH_SQUARED},
         },
     )
 
@@ -129,6 +165,7 @@ PRIME_CELLS = {
     "test_sigmoid_prime_gradcheck",
     "test_sigmoid_prime_extremes",
 }
+TANH_CELLS = {"test_tanh_prime_visible", "test_tanh_prime_values", "test_tanh_prime_gradcheck"}
 TWICE_LOSES = {
     "test_sigmoid_prime_visible",
     "test_sigmoid_prime_values",
@@ -145,6 +182,12 @@ TWICE_LOSES = {
         # broken, and so is the (honest) sigmoid_prime built on it.
         ("delegates", SIGMOID_CELLS | SOFTMAX_CELLS | PRIME_CELLS),
         ("tampers", NO_MINUS_LOSES),
+        # the naive softmax is right for small logits: it loses the cells with large ones
+        (
+            "slips_a",
+            PRIME_CELLS | TANH_CELLS | {"test_softmax_visible", "test_softmax_extremes"},
+        ),
+        ("slips_b", PRIME_CELLS | TANH_CELLS),
     ],
 )
 def test_planted_mistakes_lose_exactly_their_cells(grades, student, cells):
@@ -179,6 +222,36 @@ def test_planted_mistakes_lose_exactly_their_cells(grades, student, cells):
         ),
         ("delegates", "test_softmax_values", "calling nnlib.activations.softmax earns no points"),
         ("tampers", "test_sigmoid_values", "the minus sign is missing"),
+        ("overflows_twice", "test_sigmoid_stable", "Typed literally, 1/(1+np.exp(-z))"),
+        (
+            "slips_a",
+            "test_sigmoid_prime_visible",
+            "this is z (1 - z): the formula a (1 - a) takes the activation a = sigma(z), not z",
+        ),
+        ("slips_a", "test_sigmoid_prime_values", "takes the activation a = sigma(z), not z"),
+        # no named mistake for the extremes: the message says where the values differ
+        ("slips_a", "test_sigmoid_prime_extremes", "Where the values differ:"),
+        ("slips_a", "test_sigmoid_prime_extremes", "every entry differs (4 of 4)"),
+        (
+            "slips_a",
+            "test_tanh_prime_visible",
+            "this is 1 - z**2: the formula 1 - a**2 takes the activation a = tanh(z), not z",
+        ),
+        ("slips_a", "test_tanh_prime_values", "takes the activation a = tanh(z), not z"),
+        ("slips_a", "test_softmax_visible", "subtract each row's maximum before np.exp"),
+        ("slips_a", "test_softmax_visible", "your result contains NaN or inf"),
+        (
+            "slips_b",
+            "test_sigmoid_prime_visible",
+            "this is sigma(z) (1 - z): the second factor is 1 - sigma(z), not 1 - z",
+        ),
+        ("slips_b", "test_sigmoid_prime_values", "the second factor is 1 - sigma(z), not 1 - z"),
+        (
+            "slips_b",
+            "test_tanh_prime_visible",
+            "this is tanh(z)**2; the derivative is 1 - tanh(z)**2",
+        ),
+        ("slips_b", "test_tanh_prime_values", "this is tanh(z)**2"),
     ],
 )
 def test_student_sees_what_went_wrong(grades, student, cell, message):
@@ -187,3 +260,33 @@ def test_student_sees_what_went_wrong(grades, student, cell, message):
 
 def test_right_answers_that_warn_get_full_marks(grades):
     assert_full_marks(grades["warns"], 18)
+
+
+def placeholders_that_print(source: nbformat.NotebookNode, release: nbformat.NotebookNode):
+    """Grade ids of hidden-test cells whose released placeholder still prints something."""
+    released = {cell.get("id"): cell.source for cell in release.cells}
+    return [
+        cell.metadata["nbgrader"]["grade_id"]
+        for cell in source.cells
+        if BEGIN_HIDDEN in cell.source and "print(" in released.get(cell.get("id"), "")
+    ]
+
+
+def test_hidden_test_placeholders_print_nothing():
+    """A student must not see a success line for checks that only run when graded."""
+    source = nbformat.read(REPO_ROOT / "solutions" / A / f"{A}.ipynb", as_version=4)
+    release = nbformat.read(REPO_ROOT / "course" / A / f"{A}.ipynb", as_version=4)
+    assert any(BEGIN_HIDDEN in cell.source for cell in source.cells)
+    assert placeholders_that_print(source, release) == []
+    # planted: a placeholder that ends with an unconditional success line is caught
+    planted = nbformat.from_dict(release)
+    cell = next(c for c in planted.cells if c.get("id") == "test-sigmoid-values")
+    cell.source += '\nprint("sigmoid: random inputs passed")'
+    assert placeholders_that_print(source, planted) == ["test_sigmoid_values"]
+
+
+def test_sigmoid_warning_check_is_visible():
+    """The commonest mistake (a literal 1/(1+exp(-z))) fails a cell the student can run."""
+    release = nbformat.read(REPO_ROOT / "course" / A / f"{A}.ipynb", as_version=4)
+    cell = next(c for c in release.cells if c.get("id") == "test-sigmoid-stable")
+    assert "check_no_warnings" in cell.source and BEGIN_HIDDEN not in cell.source

@@ -4,8 +4,11 @@ One nbgrader run grades all four submissions (module-scoped fixture). Each plant
 sits in a different exercise, so the per-cell scores show exactly which cells it costs.
 """
 
+import nbformat
 import pytest
 from nbgrader_harness import (
+    BEGIN_HIDDEN,
+    REPO_ROOT,
     assert_earns_nothing,
     assert_feedback_shows,
     assert_full_marks,
@@ -56,6 +59,16 @@ TRAIN_NO_BIAS = """def train_perceptron(X, y, rng, eta=1.0, max_epochs=100):
         if count == 0:
             return w, 0.0, mistakes, True
     return w, 0.0, mistakes, False
+"""
+
+# The commonest slip: the comparison itself, booleans instead of the numbers 0 and 1.
+OUTPUT_BOOL = """def perceptron_output(X, w, b):
+    return np.asarray(X, dtype=float) @ np.asarray(w, dtype=float) + b > 0
+"""
+
+# 0 and 1 swapped: wrong everywhere, and so is every gate built on it.
+OUTPUT_SWAPPED = """def perceptron_output(X, w, b):
+    return (np.asarray(X, dtype=float) @ np.asarray(w, dtype=float) + b <= 0).astype(int)
 """
 
 # --- answers that call the nnlib reference of the very thing asked -----------------------
@@ -137,6 +150,8 @@ def grades(course):
                 "train_perceptron": TRAIN_NO_BIAS,
             },
             "delegating": DELEGATE,
+            "booleans": {"perceptron_output": OUTPUT_BOOL},
+            "swapped": {"perceptron_output": OUTPUT_SWAPPED},
         },
     )
 
@@ -160,3 +175,55 @@ def test_delegating_to_nnlib_earns_nothing(grades):
         g,
         {"test_train_perceptron_and": "calling nnlib.perceptron.Perceptron.fit earns no points"},
     )
+
+
+def test_boolean_outputs_lose_the_visible_cell(grades):
+    """Booleans give the right truth values, so only the rule's own (visible) check fails."""
+    assert_loses_exactly(
+        grades["booleans"],
+        {
+            "test_perceptron_output_shape": (
+                "perceptron_output returned booleans (True/False, dtype bool); it should "
+                "return the numbers 0 and 1 as integers"
+            )
+        },
+    )
+
+
+def test_swapped_outputs_are_named(grades):
+    swapped = "0 and 1 are swapped (the output is 1 where w.x + b > 0)"
+    assert_loses_exactly(
+        grades["swapped"],
+        {
+            "test_perceptron_output_shape": "perceptron_output on the AND truth table",
+            "test_perceptron_output_values": swapped,
+            "test_perceptron_output_hidden": swapped,
+            # nand is built on perceptron_output, and xor_gate on nand
+            "test_nand_truth_table": "that is AND, not NAND",
+            "test_nand_hidden": "Where the values differ:",
+            "test_xor_gate_truth_table": "xor_gate(x1, x2) is not right",
+        },
+    )
+
+
+def placeholders_that_print(source: nbformat.NotebookNode, release: nbformat.NotebookNode):
+    """Grade ids of hidden-test cells whose released placeholder still prints something."""
+    released = {cell.get("id"): cell.source for cell in release.cells}
+    return [
+        cell.metadata["nbgrader"]["grade_id"]
+        for cell in source.cells
+        if BEGIN_HIDDEN in cell.source and "print(" in released.get(cell.get("id"), "")
+    ]
+
+
+def test_hidden_test_placeholders_print_nothing():
+    """A student must not see a success line for checks that only run when graded."""
+    source = nbformat.read(REPO_ROOT / "solutions" / A / f"{A}.ipynb", as_version=4)
+    release = nbformat.read(REPO_ROOT / "course" / A / f"{A}.ipynb", as_version=4)
+    assert any(BEGIN_HIDDEN in cell.source for cell in source.cells)
+    assert placeholders_that_print(source, release) == []
+    # planted: a placeholder that ends with an unconditional success line is caught
+    planted = nbformat.from_dict(release)
+    cell = next(c for c in planted.cells if c.get("id") == "test_nand_hidden")
+    cell.source += '\nprint("nand is made from perceptron_output: OK")'
+    assert placeholders_that_print(source, planted) == ["test_nand_hidden"]
