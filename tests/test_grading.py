@@ -125,6 +125,30 @@ def test_call_explains_unfinished_and_crashing_answers():
     assert "calling neuron raised ValueError" in msg
 
 
+def test_a_crash_is_located_in_the_students_code():
+    def tanh_prime(z):
+        y = np.tanh(z)
+        return undefined + y  # noqa: F821 (the student's slip)
+
+    msg = fails(G.call, tanh_prime, Z)
+    assert "\n(in your tanh_prime, line " in msg
+    assert msg.endswith(": return undefined + y  # noqa: F821 (the student's slip))"), msg
+    # reported by the sandbox (a graded run): its frames, the student's cell last
+    err = NameError("name 'undefined' is not defined")
+    err.student_traceback = [
+        '  File "<tanh_prime>", line 3, in tanh_prime\n    return undefined + y\n',
+    ]
+
+    def remote(z):
+        raise err
+
+    msg = fails(G.call, remote, Z, name="tanh_prime(z)")
+    assert msg.endswith("(in your tanh_prime, line 3: return undefined + y)"), msg
+    # nothing of the student's own: no location, and no pointer to a traceback
+    msg = fails(G.call, np.reshape, Z, (7,), name="reshape")
+    assert msg.startswith("calling reshape raised ValueError") and "(in your" not in msg, msg
+
+
 # --- warnings where the exercise forbids them -------------------------------------------
 
 

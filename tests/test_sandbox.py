@@ -338,3 +338,15 @@ seen = {"fonts": before, "bytecode": os.path.exists(nnlib.activations.__cached__
     seen = eval(text(results["t0"]))  # noqa: S307
     assert seen["bytecode"] and seen["found"], seen
     assert [name for name in seen["fonts"] if name.startswith("fontlist")], seen
+
+
+def test_a_students_error_shows_their_lines_and_none_of_the_graders(view):
+    student = "def f(x):\n    y = x + 1\n    return undefined + y\n"
+    test = "from nnlib.grading import call\ncall(f, 1)\n"
+    results, _ = run(view, ("student", student), ("test", test))
+    (err,) = [o for o in results["t0"] if o["output_type"] == "error"]
+    shown = "\n".join(err["traceback"])
+    assert ".py" not in shown, shown  # no file of the grader, nnlib.grading or the server
+    assert 'File "<t0>", line 2' in shown
+    assert "In your code:" in shown and "return undefined + y" in shown
+    assert err["evalue"].endswith("(in your f, line 3: return undefined + y)"), err["evalue"]

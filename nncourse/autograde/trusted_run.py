@@ -355,13 +355,11 @@ class Program:
             reason = self._death(exc) if isinstance(exc, wire.ProtocolError) else str(exc)
             self.problems.append(f"sandbox: {reason}")
             return ("SandboxError", reason, [])
-        tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
-        student = getattr(exc, "student_traceback", None)
-        if student is None and exc.__cause__ is not None:
-            student = getattr(exc.__cause__, "student_traceback", None)
-        if student:
-            tb = ["In your code:\n", *student, *tb[-3:]]
-        return (type(exc).__name__, str(exc)[:4000], [line[:2000] for line in tb[-16:]])
+        return (
+            type(exc).__name__,
+            str(exc)[:4000],
+            [line.rstrip("\n")[:2000] for line in shown_traceback(exc)],
+        )
 
     # the whole program
     def run(self) -> RunResult:
@@ -416,6 +414,22 @@ class Program:
             "max_rss_mb": usage.ru_maxrss / 1024,
             "timings": timings,
         }
+
+
+def shown_traceback(exc: BaseException) -> list[str]:
+    """The traceback a student reads: the lines of the test cell and of their own code
+    (as the sandbox reported it), never the grader's files (this process's modules,
+    nnlib.grading), then the error itself."""
+    cell_frames = [
+        f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<")
+    ]
+    lines = ["Traceback (most recent call last):\n", *traceback.format_list(cell_frames)]
+    student = getattr(exc, "student_traceback", None)
+    if student is None and exc.__cause__ is not None:
+        student = getattr(exc.__cause__, "student_traceback", None)
+    if student:
+        lines += ["In your code:\n", *student]
+    return (lines[:1] + lines[1:][-15:]) + traceback.format_exception_only(type(exc), exc)
 
 
 def _on_alarm(signum, frame):
