@@ -15,6 +15,7 @@ from nbgrader_harness import (
     assert_full_marks,
     assert_loses_exactly,
     assert_scores_zero,
+    grade_id,
 )
 
 pytestmark = pytest.mark.slow
@@ -194,6 +195,77 @@ DELEGATE_BACKPROP = """def backprop(X, Y, weights, biases, output="sigmoid"):
     return net.backprop(X, Y)
 """
 
+SCALE_OF_TWO_ENTRIES = """def relative_error(a, b):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"shapes {a.shape} and {b.shape} differ")
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(a)) + np.max(np.abs(b)), 1e-12))
+"""
+
+SHAPES_NOT_NAMED = """def relative_error(a, b):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError("the shapes differ")
+    if a.size == 0:
+        return 0.0
+    return float(np.max(np.abs(a - b)) / max(float(np.max(np.abs(a) + np.abs(b))), 1e-12))
+"""
+
+# Self-contained, wrong only in BP2: the hidden layers' sigma'(z) is missing.
+BACKPROP_BP2_NO_SIGMA_PRIME = """def backprop(X, Y, weights, biases, output="sigmoid"):
+    zs, activations = forward(X, weights, biases, output)
+    n = len(X)
+    nabla_W, nabla_b = [None] * len(weights), [None] * len(biases)
+    if output == "softmax":
+        delta = activations[-1] - Y
+    else:
+        delta = (activations[-1] - Y) * sigmoid_prime(zs[-1])
+    for i in reversed(range(len(weights))):
+        if i < len(weights) - 1:
+            delta = delta @ weights[i + 1]
+        nabla_b[i] = delta.mean(axis=0)
+        nabla_W[i] = delta.T @ activations[i] / n
+    return nabla_W, nabla_b
+"""
+
+# Self-contained linear backprop that sums over the batch instead of averaging.
+LINEAR_SUMMED = """def backprop_linear(X, Y, weights, biases):
+    activations = [np.asarray(X, dtype=float)]
+    for W, b in zip(weights, biases):
+        activations.append(activations[-1] @ W.T + b)
+    nabla_W, nabla_b = [None] * len(weights), [None] * len(biases)
+    delta = activations[-1] - Y
+    for i in reversed(range(len(weights))):
+        if i < len(weights) - 1:
+            delta = delta @ weights[i + 1]
+        nabla_b[i] = delta.sum(axis=0)
+        nabla_W[i] = delta.T @ activations[i]
+    return nabla_W, nabla_b
+"""
+
+MISTAKES_C = {
+    "relative_error": SCALE_OF_TWO_ENTRIES,
+    "backprop": BACKPROP_BP2_NO_SIGMA_PRIME,
+    "backprop_linear": LINEAR_SUMMED,
+}
+LOST_C = {
+    "relative_error_visible": "the scale is max|a| + max|b|, two different entries",
+    "relative_error_hidden": "the scale is max|a| + max|b|, two different entries",
+    "backprop_visible": [
+        "Layer by layer: wrong: nabla_W[0], nabla_b[0]; right: nabla_W[1], nabla_b[1]",
+        "the error enters when delta moves back a layer (BP2)",
+    ],
+    "backprop_numerical": "BP2: your delta looks like it is missing the factor sigma'(z)",
+    "backprop_edge": "BP2: your delta looks like it is missing the factor sigma'(z)",
+    "backprop_softmax": "BP2: your delta looks like it is missing the factor sigma'(z)",
+    "backprop_linear_visible": "summed over the batch instead of averaged (off by the factor n",
+    "backprop_linear_numerical": "you summed over the batch instead of averaging",
+    "backprop_linear_edge": "you summed over the batch instead of averaging",
+}
+
+MISTAKES_D = {"relative_error": SHAPES_NOT_NAMED}
+LOST_D = {"relative_error_shapes": "the ValueError should name both shapes, (4, 1) and (4,)"}
+
 MISTAKES_A = {
     "numerical_gradient": FORWARD_DIFFERENCE,
     "relative_error": PER_ENTRY_RATIO,
@@ -221,8 +293,7 @@ MISTAKES_B = {
 # cells expected to lose their points in each planted submission
 LOST_A = [
     *cells_of("numerical_gradient"),
-    "relative_error_hidden",
-    "relative_error_shapes",
+    *cells_of("relative_error"),
     *cells_of("bp1_quadratic"),
     *cells_of("bp1_softmax_ce"),
     *cells_of("bp2"),
@@ -236,6 +307,7 @@ LOST_B = [g for g in POINTS if g not in cells_of("bp1_softmax_ce")]
 MESSAGES_A = {
     "numerical_gradient_visible": "one-sided (forward) difference",
     "numerical_gradient_accuracy": "one-sided (forward) difference",
+    "relative_error_visible": "you divided entry by entry",
     "relative_error_hidden": "you divided entry by entry",
     "relative_error_shapes": "should raise ValueError",
     "bp1_quadratic_visible": "BP1: missing sigma'(z^L)",
@@ -273,12 +345,24 @@ MESSAGES_B = {
     "backprop_softmax": "earns no points",
     "backprop_linear_numerical": "linear neurons: g'(z) = 1, so there is no sigma'(z) factor",
     "backprop_linear_edge": "linear neurons: g'(z) = 1",
+    "backprop_linear_visible": [
+        "Layer by layer: wrong: nabla_W[0], nabla_W[1], nabla_b[0], nabla_b[1]; right: none",
+        "check the forward pass (a = z, no activation function) and BP1 for linear neurons",
+    ],
 }
 
 
 @pytest.fixture(scope="module")
 def grades(course):
-    return course.autograde_planted(A, {"mistakes_a": MISTAKES_A, "mistakes_b": MISTAKES_B})
+    return course.autograde_planted(
+        A,
+        {
+            "mistakes_a": MISTAKES_A,
+            "mistakes_b": MISTAKES_B,
+            "mistakes_c": MISTAKES_C,
+            "mistakes_d": MISTAKES_D,
+        },
+    )
 
 
 def test_points_per_cell_are_as_designed(grades):
@@ -311,6 +395,30 @@ def test_planted_mistakes_lose_exactly_their_cells(grades, student, lost):
 )
 def test_feedback_names_the_equation_and_the_mistake(grades, student, messages):
     assert_feedback_shows(grades[student], messages)
+
+
+@pytest.mark.parametrize("student, lost", [("mistakes_c", LOST_C), ("mistakes_d", LOST_D)])
+def test_rules_and_diagnoses(grades, student, lost):
+    """The scale of the relative error, the shapes its ValueError names, and backprop's
+    messages that say which layers are right."""
+    assert_loses_exactly(grades[student], lost)
+
+
+def test_hidden_test_placeholders_print_nothing(course):
+    """In the release a hidden test cell keeps only its set-up: nothing there may print
+    (a student would read success for tests that have not run)."""
+    hidden = {
+        grade_id(c)
+        for c in course.source(A).cells
+        if c.cell_type == "code" and "BEGIN HIDDEN TESTS" in c.source
+    }
+    assert hidden
+    printing = [
+        grade_id(c)
+        for c in course.release(A).cells
+        if grade_id(c) in hidden and ("print(" in c.source or "display(" in c.source)
+    ]
+    assert not printing, printing
 
 
 def test_delegating_to_the_reference_earns_nothing(grades):
