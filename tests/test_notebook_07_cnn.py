@@ -1,25 +1,36 @@
 """Autograde 07_cnn: solved, untouched, planted mistakes and delegation to nnlib.
 
-One nbgrader run grades all four submissions (module-scoped fixture). Each planted mistake
+One nbgrader run grades five submissions (module-scoped fixture). Each planted mistake
 sits in a different exercise, so the per-cell scores show exactly which cells it costs:
 
 - conv_output_size without the + 1 (off-by-one output size);
 - conv2d_naive with a flipped kernel (true convolution instead of cross-correlation);
 - maxpool_backward sending the gradient to every element of the window;
-- conv2d_backward summing db over the wrong axes.
+- conv2d_backward summing db over the wrong axes;
+- in a second submission, conv2d_fast ignoring the stride and maxpool_forward not turning
+  stride=None into stride = size.
+
+More planted mistakes of the forward passes run in-process (answers and test cells of the
+solution in one namespace, no kernel): each must fail exactly its cells with a message
+that names it.
 """
 
+import contextlib
+import io
+
+import nbformat
 import pytest
 from nbgrader_harness import (
+    REPO_ROOT,
     assert_earns_nothing,
     assert_full_marks,
     assert_loses_exactly,
     assert_scores_zero,
+    strip_markers,
 )
 
-pytestmark = pytest.mark.slow
-
 A = "07_cnn"
+SOLUTION = REPO_ROOT / "solutions" / A / f"{A}.ipynb"
 
 # --- planted mistakes (one submission, one mistake per exercise) ------------------------
 
@@ -97,6 +108,142 @@ def maxpool_backward(dout, x, size=2, stride=None):
 """,
 }
 
+STRIDE_IGNORED = """def conv2d_fast(x, W, b, stride=1, padding=0):
+    xp = zero_pad(x, padding)
+    kh, kw = W.shape[2:]
+    windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))  # every window: no ::stride
+    z = np.tensordot(windows, W, axes=([1, 4, 5], [1, 2, 3]))
+    return z.transpose(0, 3, 1, 2) + b[:, None, None]
+"""
+
+MAPS_TRANSPOSED = """def conv2d_fast(x, W, b, stride=1, padding=0):
+    xp = zero_pad(x, padding)
+    kh, kw = W.shape[2:]
+    windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]
+    z = np.tensordot(windows, W, axes=([1, 4, 5], [1, 2, 3]))
+    return z.transpose(0, 3, 2, 1) + b[:, None, None]  # (n, c_out, w_out, h_out)
+"""
+
+NO_PADDING = """def conv2d_fast(x, W, b, stride=1, padding=0):
+    kh, kw = W.shape[2:]
+    windows = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]
+    z = np.tensordot(windows, W, axes=([1, 4, 5], [1, 2, 3]))
+    return z.transpose(0, 3, 1, 2) + b[:, None, None]
+"""
+
+POOL_STRIDE_NONE = """def maxpool_forward(x, size=2, stride=None):
+    # stride=None is not turned into size: x[::None] keeps every window
+    windows = sliding_window_view(x, (size, size), axis=(2, 3))[:, :, ::stride, ::stride]
+    return windows.max(axis=(4, 5))
+"""
+
+POOL_STRIDE_IGNORED = """def maxpool_forward(x, size=2, stride=None):
+    windows = sliding_window_view(x, (size, size), axis=(2, 3))
+    return windows.max(axis=(4, 5))
+"""
+
+POOL_ABS = """def maxpool_forward(x, size=2, stride=None):
+    stride = size if stride is None else stride
+    windows = sliding_window_view(np.abs(x), (size, size), axis=(2, 3))[:, :, ::stride, ::stride]
+    return windows.max(axis=(4, 5))
+"""
+
+# --- in-process runs: answers and test cells of the solution in one namespace -----------
+
+
+def solution_cells():
+    """(answers: grade_id -> source, tests: grade_id -> (source, exercise it follows))."""
+    nb = nbformat.read(SOLUTION, as_version=4)
+    answers, tests, exercise = {}, {}, None
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code":
+            continue  # written answers (markdown) are graded by hand
+        if meta.get("solution"):
+            exercise = meta["grade_id"]
+            answers[exercise] = strip_markers(cell.source)
+        elif meta.get("grade"):
+            tests[meta["grade_id"]] = (cell.source, exercise)
+    return answers, tests
+
+
+def failing_cells(replacements: dict[str, str], only: str) -> dict[str, str]:
+    """Run every answer (with replacements) and the test cells of the exercise `only` and of
+    the ones after it (later tests use earlier answers); grade_id -> error of each failure."""
+    answers, tests = solution_cells()
+    order = list(answers)
+    wanted = set(order[order.index(only) :])
+    namespace = {"__name__": "__main__"}
+    exec(SETUP, namespace)
+    for gid, source in answers.items():
+        exec(compile(replacements.get(gid, source), f"<answer {gid}>", "exec"), namespace)
+    failures = {}
+    for gid, (source, exercise) in tests.items():
+        if exercise not in wanted:
+            continue
+        stderr = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(stderr):
+                exec(compile(source, f"<test {gid}>", "exec"), namespace)
+        except Exception as err:  # a failing test cell: nbgrader gives it zero
+            failures[gid] = f"{type(err).__name__}: {err}"
+        else:
+            if stderr.getvalue():
+                failures[gid] = f"wrote to stderr: {stderr.getvalue()[:300]}"
+    return failures
+
+
+SETUP = "import numpy as np\nfrom numpy.lib.stride_tricks import sliding_window_view\n"
+FAST = {"test_conv2d_fast_visible", "test_conv2d_fast_hidden"}
+# conv2d_backward's numerical test differentiates the student's own conv2d_fast, and
+# maxpool_backward's their own maxpool_forward: a wrong forward fails those too.
+CONV_NUMERICAL = {"test_conv2d_backward_numerical"}
+POOL_NUMERICAL = {"test_maxpool_backward_numerical"}
+
+
+def test_solution_passes_every_test_cell_in_process():
+    assert failing_cells({}, only="conv_output_size") == {}
+
+
+@pytest.mark.parametrize(
+    ("exercise", "source", "lost", "message"),
+    [
+        ("conv2d_fast", STRIDE_IGNORED, FAST | CONV_NUMERICAL, "the stride is ignored"),
+        (
+            "conv2d_fast",
+            MAPS_TRANSPOSED,
+            FAST | {"test_conv2d_fast_digits"} | CONV_NUMERICAL,
+            "each output map is transposed",
+        ),
+        (
+            "conv2d_fast",
+            NO_PADDING,
+            FAST | {"test_conv2d_fast_digits"} | CONV_NUMERICAL,
+            "the padding is missing",
+        ),
+        ("maxpool_forward", POOL_STRIDE_NONE, {"test_maxpool_forward_visible"}, "stride=None"),
+        (
+            "maxpool_forward",
+            POOL_STRIDE_IGNORED,
+            {"test_maxpool_forward_visible", "test_maxpool_forward_hidden"} | POOL_NUMERICAL,
+            "the stride is ignored",
+        ),
+        (
+            "maxpool_forward",
+            POOL_ABS,
+            {"test_maxpool_forward_hidden"} | POOL_NUMERICAL,
+            "largest absolute value",
+        ),
+    ],
+)
+def test_planted_answer_fails_exactly_its_cells(exercise, source, lost, message):
+    failures = failing_cells({exercise: source}, only=exercise)
+    assert set(failures) == lost, failures
+    assert any(message in text for text in failures.values()), failures
+
+
+# --- one nbgrader run ---------------------------------------------------------------------
+
 # grade_id -> substring of the feedback the student must see
 EXPECTED_LOSSES = {
     "test_conv_output_size_visible": "off by one: the formula ends with + 1",
@@ -111,6 +258,14 @@ EXPECTED_LOSSES = {
     "test_maxpool_backward_reference": "the gradient went to every element of the window",
     "test_maxpool_backward_numerical": "the gradient went to every element of the window",
     "test_maxpool_backward_ties": "the gradient went to every element of the window",
+}
+
+# a second submission: mistakes in the two forward passes, graded in the sandbox
+EXPECTED_LOSSES_FORWARD = {
+    "test_conv2d_fast_visible": "the stride is ignored",
+    "test_conv2d_fast_hidden": "the stride is ignored",
+    "test_conv2d_backward_numerical": "conv2d_backward(dout, x, W, stride=2, padding=1)",
+    "test_maxpool_forward_visible": "stride=None should mean stride = size",
 }
 
 DELEGATED_CELLS = {
@@ -140,23 +295,32 @@ def grades(course):
                 "conv2d_backward": DB_WRONG_AXES,
                 "maxpool_backward": EVERY_ELEMENT,
             },
+            "wrong_forward": {
+                "conv2d_fast": STRIDE_IGNORED,
+                "maxpool_forward": POOL_STRIDE_NONE,
+            },
             "delegating": DELEGATE,
         },
     )
 
 
+@pytest.mark.slow
 def test_solved_gets_full_marks(grades):
     assert_full_marks(grades["solved"], 27)
 
 
+@pytest.mark.slow
 def test_untouched_scores_zero(grades):
     assert_scores_zero(grades["untouched"], "test_conv2d_fast_visible")
 
 
+@pytest.mark.slow
 def test_planted_mistakes_lose_exactly_their_cells(grades):
     assert_loses_exactly(grades["wrong"], EXPECTED_LOSSES)
+    assert_loses_exactly(grades["wrong_forward"], EXPECTED_LOSSES_FORWARD)
 
 
+@pytest.mark.slow
 def test_delegating_to_nnlib_earns_nothing(grades):
     every_cell = [gid for cells in DELEGATED_CELLS.values() for gid in cells]
     assert_earns_nothing(grades["delegating"], DELEGATED_CELLS, every_cell)
