@@ -4,16 +4,27 @@ configuration itself works.
 Each notebook's own test module (`tests/test_notebook_<id>.py`) autogrades, in one
 nbgrader run, its solved notebook (full marks), the untouched release (zero) and its
 planted mistakes; this module makes sure no notebook goes without one, checks every
-release for leaked solutions, and checks the configuration on the demo fixture: planted
-mistakes, a deleted test cell, a loop that ignores interrupts, feedback without hidden
-tests.
+release for leaked solutions and for its written questions, and checks the configuration
+on the demo fixture: planted mistakes, a deleted test cell, a loop that ignores
+interrupts, feedback without hidden tests, and a written answer graded by hand.
 """
 
 import copy
+import re
 from pathlib import Path
 
+import nbformat
 import pytest
-from nbgrader_harness import Course, find_cell, grade_id, known_solutions, with_cell
+from nbgrader_harness import (
+    Course,
+    assert_full_marks,
+    assert_loses_exactly,
+    find_cell,
+    grade_id,
+    known_solutions,
+    with_cell,
+    with_cells,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -40,6 +51,35 @@ def test_release_has_no_solutions_or_hidden_tests(assignment, course):
         assert marker not in text
     answers = [c for c in release.cells if c.metadata.get("nbgrader", {}).get("solution")]
     assert answers, "an assignment needs at least one answer cell"
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+@pytest.mark.parametrize("assignment", known_solutions())
+def test_every_notebook_asks_written_questions(assignment, course):
+    """One or two written answers, manually graded, each right after its locked question;
+    the release leaves them blank and the solution holds a model answer."""
+    release, source = course.release(assignment), course.source(assignment)
+    written = [
+        i
+        for i, c in enumerate(release.cells)
+        if (grade_id(c) or "").startswith("written_") and nbgrader_meta(c).get("grade")
+    ]
+    assert 1 <= len(written) <= 2, f"{assignment} has {len(written)} written answers"
+    for i in written:
+        cell, gid = release.cells[i], grade_id(release.cells[i])
+        meta = nbgrader_meta(cell)
+        assert cell.cell_type == "markdown", gid
+        assert meta.get("grade") and meta.get("solution") and not meta.get("locked"), meta
+        assert meta.get("points", 0) > 0, gid
+        assert cell.source.strip() == "YOUR ANSWER HERE", (gid, cell.source)
+        question = release.cells[i - 1]
+        assert grade_id(question) == f"{gid}_question", (gid, grade_id(question))
+        assert nbgrader_meta(question).get("locked") and not nbgrader_meta(question)["grade"]
+        model = find_cell(source, gid).source
+        assert len(model.split()) >= 15, f"{gid}: the solution's model answer is {model!r}"
 
 
 # --- The grading configuration, checked on the demo fixture -----------------------------
@@ -128,3 +168,73 @@ def test_feedback_shows_messages_but_not_hidden_tests(demo):
         assert "BEGIN HIDDEN TESTS" not in page
     assert "square is wrong on a random (3, 4) array" in html["wrong"]
     assert "square([1, -2]) should be [1, 4]" in html["wrong"]
+
+
+# --- A written answer through the whole workflow, on the demo fixture --------------------
+
+QUESTION = "**Question (2 points).** Why does `square` not need a loop over the elements?"
+MODEL_ANSWER = "numpy multiplies whole arrays elementwise, so one expression covers them all."
+STUDENT_ANSWER = "Because numpy broadcasts the product over the array."
+COMMENT = "Right idea; say that the loop runs inside numpy, in compiled code."
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    """The demo with a written question (2 points) before its hidden test, autograded for
+    a solved, an untouched, a wrong and a student-answered submission."""
+    course = Course(tmp_path_factory.mktemp("written-course"), ["demo"])
+    path = course.root / "solutions" / "demo" / "demo.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    question = nbformat.v4.new_markdown_cell(QUESTION)
+    question.metadata["nbgrader"] = {
+        "grade": False,
+        "solution": False,
+        "locked": True,
+        "grade_id": "written_loop_question",
+        "schema_version": 3,
+    }
+    answer = nbformat.v4.new_markdown_cell(MODEL_ANSWER)
+    answer.metadata["nbgrader"] = {
+        "grade": True,
+        "solution": True,
+        "locked": False,
+        "points": 2,
+        "grade_id": "written_loop",
+        "schema_version": 3,
+    }
+    nb.cells[-1:-1] = [question, answer]
+    nbformat.write(nb, path)
+    solved = course.solved_submission("demo")
+    submissions = {
+        "solved": solved,
+        "untouched": course.release("demo"),
+        "wrong": with_cell(solved, "square", "def square(x):\n    return 2 * x"),
+        "answered": with_cells(solved, {"written_loop": STUDENT_ANSWER}),
+    }
+    return course, course.autograde("demo", submissions)
+
+
+def test_written_answer_waits_for_a_grader(written):
+    _, grades = written
+    assert_full_marks(grades["solved"], 3)  # the test cells; the written answer is pending
+    assert grades["solved"].pending == ["written_loop"]
+    assert grades["solved"].pending_points == 2
+    assert (grades["solved"].scores.score, grades["solved"].scores.max_score) == (3, 5)
+    untouched = grades["untouched"]  # nbgrader gives the blank answer 0 by itself
+    assert (untouched.score, untouched.scores.score, untouched.pending) == (0, 0, [])
+    assert untouched.manual["written_loop"].status == "no answer"
+    assert_loses_exactly(grades["wrong"], {"test_square_visible", "test_square_hidden"})
+    assert grades["wrong"].pending == ["written_loop"]
+
+
+def test_written_answer_graded_by_hand_reaches_the_feedback(written):
+    course, grades = written
+    assert grades["answered"].pending == ["written_loop"]
+    course.grade_manually("demo", "answered", "written_loop", 1.5, COMMENT)
+    scores = course.scores("demo", "answered")
+    assert scores.pending == [] and scores.manual["written_loop"].status == "graded"
+    assert (scores.auto_score, scores.manual_score, scores.score) == (3, 1.5, 4.5)
+    page = course.feedback("demo")["answered"]
+    assert re.search(r"Score: 4\.5 / 5(\.0)?\b", page), "the total counts the manual points"
+    assert COMMENT in page and STUDENT_ANSWER in page
+    assert MODEL_ANSWER not in page, "the feedback shows the student's answer, not the model"

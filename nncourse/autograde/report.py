@@ -3,8 +3,11 @@
 - ``reports/<id>/grades.csv``: one row per student with a status: ``graded``, ``late``
   (graded, submitted after the due date), ``failed`` (could not be graded; the reason is
   given, the score left empty, never 0.0) or ``missing`` (in the gradebook, nothing
-  submitted); then the score, late penalty, per-cell scores, repairs and notes;
-- ``reports/<id>/scores.png``: the distribution of scores per exercise;
+  submitted); then the score (nbgrader's total, as `nbgrader export` has it), the
+  autograded part, the manually graded part (written answers) and the points still
+  awaiting manual grading in the formgrader, late penalty, repairs, notes and per-cell
+  scores (``pending`` for a manual cell nobody has graded yet);
+- ``reports/<id>/scores.png``: the distribution of scores per autograded exercise;
 - feedback: nbgrader's own (``generate_feedback`` with `HideHiddenTests`, which never
   shows hidden tests) for graded students, a short page with the reason for the others;
 - ``reports/<id>/superseded/<student>-<time>/``: what the gradebook held for a student
@@ -53,9 +56,8 @@ def collect_scores(db_url, assignment, outcomes, root: Path, log: str) -> None:
                 continue
             out.score, out.max_score = float(sub.score), float(sub.max_score)
             out.seconds_late = float(sub.total_seconds_late or 0)
-            for nb in sub.notebooks:
-                for g in nb.grades:
-                    out.cells[g.name] = float(g.score)
+            for nb in sub.notebooks:  # grade_id -> nbgrader_run.CellScore
+                out.cells.update(nbgrader_run.cell_scores(nb).cells)
             if out.seconds_late > 0:
                 out.status = "late"
 
@@ -128,15 +130,38 @@ def add_missing(db_url, assignment, outcomes) -> None:
 
 
 def exercises(source: nbformat.NotebookNode) -> dict[str, str]:
-    """Test cell grade_id -> the answer cell (exercise) it follows in the source."""
+    """Test cell grade_id -> the answer cell (exercise) it follows in the source.
+    Manually graded cells (graded answer cells, such as written answers) are left out."""
     current, owner = "", {}
     for cell in source.cells:
         m = cell.get("metadata", {}).get("nbgrader", {})
+        if m.get("solution") and m.get("grade"):
+            continue
         if m.get("solution"):
             current = m["grade_id"]
         elif m.get("grade"):
             owner[m["grade_id"]] = current or m["grade_id"]
     return owner
+
+
+def parts(o) -> dict[str, float]:
+    """An outcome's score split: autograded test cells, manual cells, points pending."""
+    auto = [c for c in o.cells.values() if not c.manual]
+    manual = [c for c in o.cells.values() if c.manual]
+    return {
+        "auto_score": sum(c.score for c in auto),
+        "auto_max_score": sum(c.max_score for c in auto),
+        "manual_score": sum(c.score for c in manual),
+        "manual_max_score": sum(c.max_score for c in manual),
+        "manual_pending": sum(c.max_score for c in manual if c.pending),
+    }
+
+
+PARTS = ("auto_score", "auto_max_score", "manual_score", "manual_max_score", "manual_pending")
+
+
+def cell_value(c) -> str:
+    return "pending" if c.pending else f"{c.score:g}"
 
 
 def write(root: Path, assignment: str, outcomes) -> list[Path]:
@@ -154,6 +179,7 @@ def write(root: Path, assignment: str, outcomes) -> list[Path]:
                 "status",
                 "score",
                 "max_score",
+                *PARTS,
                 "seconds_late",
                 "reason",
                 "repairs",
@@ -163,18 +189,20 @@ def write(root: Path, assignment: str, outcomes) -> list[Path]:
         )
         for o in outcomes:
             graded = o.status in ("graded", "late")
+            split = parts(o) if graded else {}
             writer.writerow(
                 [
                     o.student,
                     o.status,
                     f"{o.score:g}" if graded else "",
                     f"{o.max_score:g}" if graded else "",
+                    *(f"{split[k]:g}" if graded else "" for k in PARTS),
                     f"{o.seconds_late:g}" if graded else "",
                     o.reason,
                     "; ".join(o.repairs),
                     "; ".join(o.notes),
                 ]
-                + [f"{o.cells[g]:g}" if graded and g in o.cells else "" for g in cell_ids]
+                + [cell_value(o.cells[g]) if graded and g in o.cells else "" for g in cell_ids]
             )
     source = nbformat.read(root / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
     png = plot(out_dir / "scores.png", assignment, outcomes, source)
@@ -187,11 +215,11 @@ def plot(path: Path, assignment: str, outcomes, source) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    owner = exercises(source)
+    owner = exercises(source)  # the autograded test cells only
     points = {}
     for cell in source.cells:
         m = cell.get("metadata", {}).get("nbgrader", {})
-        if m.get("grade"):
+        if m.get("grade") and m["grade_id"] in owner:
             ex = owner[m["grade_id"]]
             points[ex] = points.get(ex, 0.0) + float(m.get("points", 0))
     graded = [o for o in outcomes if o.status in ("graded", "late")]
@@ -200,13 +228,16 @@ def plot(path: Path, assignment: str, outcomes, source) -> Path:
     rows = -(-len(names) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows), squeeze=False)
     for ax, name in zip(axes.flat, names, strict=False):
-        if name == "total":
-            values, top = [o.score for o in graded], sum(points.values())
+        if name == "total":  # of the autograded cells: written answers are graded later
+            values, top = [parts(o)["auto_score"] for o in graded], sum(points.values())
         else:
-            values = [sum(v for g, v in o.cells.items() if owner.get(g) == name) for o in graded]
+            values = [
+                sum(c.score for g, c in o.cells.items() if owner.get(g) == name) for o in graded
+            ]
             top = points[name]
         ax.hist(values, bins=[x - 0.25 for x in _ticks(top)] + [top + 0.25], color="tab:blue")
-        ax.set_title(f"{name} (/{top:g})", fontsize=9)
+        title = "autograded total" if name == "total" else name
+        ax.set_title(f"{title} (/{top:g})", fontsize=9)
         ax.set_xlabel("score", fontsize=8)
         ax.set_ylabel("students", fontsize=8)
     for ax in list(axes.flat)[len(names) :]:
@@ -276,6 +307,17 @@ def summary(assignment: str, outcomes, seconds: float, workers: int) -> str:
     if graded:
         mean = sum(o.score for o in graded) / len(graded)
         lines.append(f"  mean score {mean:.2f} / {graded[0].max_score:g}")
+        waiting = [o for o in graded if parts(o)["manual_pending"]]
+        if waiting:
+            split = parts(waiting[0])
+            points = sum(parts(o)["manual_pending"] for o in waiting)
+            who = "1 student" if len(waiting) == 1 else f"{len(waiting)} students"
+            lines.append(
+                f"  awaiting manual grading in the formgrader: {points:g} points of {who}, "
+                f"counted as 0 until graded (of {waiting[0].max_score:g} points, "
+                f"{split['auto_max_score']:g} are autograded, "
+                f"{split['manual_max_score']:g} graded by hand)"
+            )
     for o in outcomes:
         if o.status in ("failed", "missing"):
             lines.append(f"  {o.student}: {o.status}: {o.reason}")
