@@ -66,6 +66,33 @@ OUTPUT_BOOL = """def perceptron_output(X, w, b):
     return np.asarray(X, dtype=float) @ np.asarray(w, dtype=float) + b > 0
 """
 
+# A vertical boundary refused, but without saying why.
+BOUNDARY_SILENT = """def boundary_line(w, b):
+    if w[1] == 0:
+        raise ValueError()
+    return -w[0] / w[1], -b / w[1]
+"""
+
+# The textbook +-1 labels, made by relabelling the caller's y in place; otherwise right.
+TRAIN_RELABELS_Y = """def train_perceptron(X, y, rng, eta=1.0, max_epochs=100):
+    X = np.asarray(X, dtype=float)
+    n, d = X.shape
+    y[y == 0] = -1
+    w, b, mistakes = np.zeros(d), 0.0, []
+    for _ in range(max_epochs):
+        count = 0
+        for i in rng.permutation(n):
+            y_hat = 1 if X[i] @ w + b > 0 else -1
+            if y_hat != y[i]:
+                w = w + eta * y[i] * X[i]
+                b = b + eta * y[i]
+                count += 1
+        mistakes.append(count)
+        if count == 0:
+            return w, float(b), mistakes, True
+    return w, float(b), mistakes, False
+"""
+
 # 0 and 1 swapped: wrong everywhere, and so is every gate built on it.
 OUTPUT_SWAPPED = """def perceptron_output(X, w, b):
     return (np.asarray(X, dtype=float) @ np.asarray(w, dtype=float) + b <= 0).astype(int)
@@ -150,7 +177,11 @@ def grades(course):
                 "train_perceptron": TRAIN_NO_BIAS,
             },
             "delegating": DELEGATE,
-            "booleans": {"perceptron_output": OUTPUT_BOOL},
+            "booleans": {
+                "perceptron_output": OUTPUT_BOOL,
+                "boundary_line": BOUNDARY_SILENT,
+                "train_perceptron": TRAIN_RELABELS_Y,
+            },
             "swapped": {"perceptron_output": OUTPUT_SWAPPED},
         },
     )
@@ -177,15 +208,21 @@ def test_delegating_to_nnlib_earns_nothing(grades):
     )
 
 
-def test_boolean_outputs_lose_the_visible_cell(grades):
-    """Booleans give the right truth values, so only the rule's own (visible) check fails."""
+def test_broken_stated_rules_lose_their_cells(grades):
+    """Right values that break a rule the text states: booleans for 0/1, a ValueError with
+    no message, y relabelled in place. Each is caught by a visible cell."""
     assert_loses_exactly(
         grades["booleans"],
         {
             "test_perceptron_output_shape": (
                 "perceptron_output returned booleans (True/False, dtype bool); it should "
                 "return the numbers 0 and 1 as integers"
-            )
+            ),
+            "test_boundary_line_vertical": "raised ValueError without a message",
+            "test_train_perceptron_and": (
+                "train_perceptron changed its input X or y in place (y is now [-1, -1, -1, 1])"
+            ),
+            "test_train_perceptron_separable_hidden": "train_perceptron changed X or y",
         },
     )
 
