@@ -72,6 +72,10 @@ NAIVE_SOFTMAX = """def softmax(Z):
     return e / e.sum(axis=1, keepdims=True)
 """
 
+BIAS_AFTER = """def neuron(X, w, b, g):
+    return g(X @ w) + b
+"""
+
 DELEGATES_SIGMOID = """import nnlib.activations
 
 
@@ -146,7 +150,11 @@ def grades(course):
                 "tanh_prime": ONE_MINUS_Z2,
                 "softmax": NAIVE_SOFTMAX,
             },
-            "slips_b": {"sigmoid_prime": S_ONE_MINUS_Z, "tanh_prime": TANH_SQUARED},
+            "slips_b": {
+                "neuron": BIAS_AFTER,
+                "sigmoid_prime": S_ONE_MINUS_Z,
+                "tanh_prime": TANH_SQUARED,
+            },
         },
     )
 
@@ -187,7 +195,7 @@ TWICE_LOSES = {
             "slips_a",
             PRIME_CELLS | TANH_CELLS | {"test_softmax_visible", "test_softmax_extremes"},
         ),
-        ("slips_b", PRIME_CELLS | TANH_CELLS),
+        ("slips_b", {"test_neuron_visible", "test_neuron_hidden"} | PRIME_CELLS | TANH_CELLS),
     ],
 )
 def test_planted_mistakes_lose_exactly_their_cells(grades, student, cells):
@@ -252,6 +260,12 @@ def test_planted_mistakes_lose_exactly_their_cells(grades, student, cells):
             "this is tanh(z)**2; the derivative is 1 - tanh(z)**2",
         ),
         ("slips_b", "test_tanh_prime_values", "this is tanh(z)**2"),
+        (
+            "slips_b",
+            "test_neuron_visible",
+            "Likely mistake: the bias is added after the activation: use g(X w + b)",
+        ),
+        ("slips_b", "test_neuron_hidden", "the bias is added after the activation"),
     ],
 )
 def test_student_sees_what_went_wrong(grades, student, cell, message):
