@@ -114,6 +114,21 @@ def test_many_wrong_rows_are_listed_briefly():
     assert "whole rows are wrong: row(s) 1, 2, 3, 4, ... (5 in all)" in msg
 
 
+def test_samples_of_a_batch_of_images_are_named():
+    """(n, c, h, w) arrays: the first axis holds the samples."""
+    want = np.arange(1.0, 1.0 + 4 * 2 * 3 * 3).reshape(4, 2, 3, 3)
+    got = want.copy()
+    got[2] *= 0.5
+    msg = message(assert_close, got, want, "out")
+    assert "18 of 72 entries differ, at index (2, 0, 0, 0), (2, 0, 0, 1)" in msg
+    assert "whole samples are wrong: sample(s) 2 (the first axis); every other sample" in msg
+    assert "sample 2 is the expected sample times 0.5 = 1/2" in msg
+    got = want.copy()
+    got[1, 0, 2, 2], got[3, 1, 0, 0] = 0.0, 7.0
+    msg = message(assert_close, got, want, "out")
+    assert "only sample(s) 1, 3 (the first axis) contain wrong entries" in msg
+
+
 def test_scattered_entries_and_rows_are_named():
     R = E.copy()
     R[2, 1], R[3, 0] = 7.0, -1.0

@@ -233,7 +233,10 @@ def where_wrong(
     atol: float,
     inputs: dict | None = None,
 ) -> list[str]:
-    """Where two same-shaped float arrays differ: entries, rows, columns, factors."""
+    """Where two same-shaped float arrays differ: entries, rows, columns, factors.
+
+    Rows are samples; in arrays of three or more axes the first axis holds the samples.
+    """
     dims = dimensions(received.shape, inputs)
     bad = ~close(received, expected, rtol, atol)
     if received.ndim == 0:
@@ -288,6 +291,24 @@ def where_wrong(
                 lines.append(pattern)
                 found_pattern = True
                 break
+    if received.ndim >= 3 and received.shape[0] > 1:  # samples along the first axis
+        n = received.shape[0]
+        r2, e2, b2 = (x.reshape(n, -1) for x in (received, expected, bad))
+        samples_all, samples_any = b2.all(axis=1), b2.any(axis=1)
+        if n_bad < size and np.array_equal(b2, np.broadcast_to(samples_all[:, None], b2.shape)):
+            lines.append(
+                f"whole samples are wrong: sample(s) {_listed(np.flatnonzero(samples_all))} "
+                "(the first axis); every other sample is right"
+            )
+        elif n_bad < size and not samples_any.all():
+            lines.append(
+                f"only sample(s) {_listed(np.flatnonzero(samples_any))} (the first axis) "
+                "contain wrong entries"
+            )
+        pattern = _slice_pattern(r2, e2, b2, rtol, atol, 1, "sample", dims)
+        if pattern:
+            lines.append(pattern)
+            found_pattern = True
     if not found_pattern and n_bad < size:
         c = _common_factor(received[bad], expected[bad], rtol, atol)
         if np.all(received[bad] == 0):
