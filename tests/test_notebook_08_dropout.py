@@ -7,11 +7,22 @@ mistake is meant to cost those cells too, and the tests list them.
 
 - "no_rescale": dropout without the 1/(1-p) scaling and an L2 gradient without the 1/n;
 - "delegates": a dropout_backward that delegates to nnlib (absent while grading, so the
-  training step that uses it fails too);
+  training step that uses it fails too), and a dropout_forward that draws one random
+  number more than the recipe's u = rng.random(x.shape);
 - "keep_prob": p read as the keep probability, a network whose dropout stays on at test
-  time, and an L2 gradient that keeps the 1/2.
+  time, and an L2 gradient that keeps the 1/2;
+- "in_place": a dropout_forward that changes x in place (the text says not to), a
+  shift_images that returns float64 for float32 images, and a training step whose
+  backward pass forgets the dropout mask;
+- "batch_mean": a training step with notebook 05's convention (bias gradient
+  delta.mean(axis=0), weight gradient / m, on top of a delta2 that already carries the
+  1/m), and a dropout_forward that draws from rng even at test time.
 """
 
+import ast
+from pathlib import Path
+
+import nbformat
 import pytest
 from nbgrader_harness import assert_full_marks, assert_loses_exactly, assert_scores_zero
 
@@ -56,6 +67,73 @@ def dropout_backward(dout, mask):
     return nnlib.layers.dropout_backward(dout, mask)
 """
 
+IN_PLACE = """def dropout_forward(x, p, rng, train):
+    if not train:
+        return x, None
+    mask = (rng.random(x.shape) >= p) / (1 - p)
+    x *= mask  # changes the caller's array
+    return x, mask
+"""
+
+DRAWS_AT_TEST_TIME = """def dropout_forward(x, p, rng, train):
+    u = rng.random(x.shape)  # drawn even when train is False
+    if not train:
+        return x, None
+    mask = (u >= p) / (1 - p)
+    return x * mask, mask
+"""
+
+DRAWS_TWICE = """def dropout_forward(x, p, rng, train):
+    if not train:
+        return x, None
+    mask = (rng.random(x.shape) >= p) / (1 - p)
+    rng.random()  # one draw more than the recipe
+    return x * mask, mask
+"""
+
+FLOAT64_SHIFT = """def shift_images(X, dy, dx):
+    n, h, w = X.shape
+    out = np.zeros((n, h, w))  # float64, whatever the dtype of X
+    if abs(dy) >= h or abs(dx) >= w:
+        return out
+    out[:, max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = X[
+        :, max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)
+    ]
+    return out
+"""
+
+STEP_HEAD = """def train_step(params, X, y, p, lmbda, n, eta, rng):
+    z2, cache = mlp_forward(params, X, p, rng, True)
+    W1, W2 = params["W1"], params["W2"]
+    cost = categorical_cross_entropy(z2, y) + l2_penalty([W1, W2], lmbda, n)
+    delta2 = categorical_cross_entropy_grad(z2, y)
+"""
+STEP_TAIL = """    return {key: params[key] - eta * grads[key] for key in params}, float(cost)
+"""
+
+NO_BACKWARD_MASK = (
+    STEP_HEAD
+    + """    grads = {"W2": delta2.T @ cache["a1_tilde"] + l2_gradient(W2, lmbda, n)}
+    grads["b2"] = delta2.sum(axis=0)
+    delta1 = (delta2 @ W2) * (cache["z1"] > 0)  # the dropout mask is forgotten
+    grads["W1"] = delta1.T @ cache["X"] + l2_gradient(W1, lmbda, n)
+    grads["b1"] = delta1.sum(axis=0)
+"""
+    + STEP_TAIL
+)
+
+MEAN_AS_IN_05 = (
+    STEP_HEAD
+    + """    m = len(X)
+    grads = {"W2": delta2.T @ cache["a1_tilde"] / m + l2_gradient(W2, lmbda, n)}
+    grads["b2"] = delta2.mean(axis=0)
+    delta1 = dropout_backward(delta2 @ W2, cache["mask"]) * (cache["z1"] > 0)
+    grads["W1"] = delta1.T @ cache["X"] / m + l2_gradient(W1, lmbda, n)
+    grads["b1"] = delta1.mean(axis=0)
+"""
+    + STEP_TAIL
+)
+
 DROPOUT_VALUE_CELLS = {
     "test_dropout_forward_visible",
     "test_dropout_forward_values",
@@ -75,12 +153,25 @@ EXPECTED_LOST = {
     | STEP_CELLS
     | MLP_TRAIN_CELLS
     | {"test_mlp_forward_expectation"},
-    "delegates": BACKWARD_CELLS | STEP_CELLS,
+    # The extra draw leaves the masks right, so only the cells that replay the rng fail.
+    "delegates": BACKWARD_CELLS
+    | STEP_CELLS
+    | {"test_dropout_forward_visible", "test_dropout_forward_values"},
     "keep_prob": DROPOUT_VALUE_CELLS
     | L2_GRADIENT_CELLS
     | STEP_CELLS
     | MLP_TRAIN_CELLS
     | {"test_mlp_forward_eval", "test_mlp_forward_expectation"},
+    # The in-place check runs in every dropout_forward cell with train=True; the step's
+    # missing mask is caught by the visible test's dropout case and by the hidden one.
+    "in_place": DROPOUT_VALUE_CELLS
+    | {"test_shift_images_visible", "test_shift_images_hidden"}
+    | {"test_train_step_visible", "test_train_step_dropout"},
+    # Drawing at test time costs the test-time cells of dropout_forward and, through the
+    # solution's mlp_forward that calls it, the evaluation-mode cells of mlp_forward.
+    "batch_mean": STEP_CELLS
+    | {"test_dropout_forward_visible", "test_dropout_forward_test_time"}
+    | {"test_mlp_forward_visible", "test_mlp_forward_eval"},
 }
 
 
@@ -93,11 +184,23 @@ def grades(course):
                 "dropout_forward": NO_RESCALE,
                 "l2_gradient": L2_NO_N,
             },
-            "delegates": {"dropout_backward": DELEGATES_BACKWARD},
+            "delegates": {
+                "dropout_backward": DELEGATES_BACKWARD,
+                "dropout_forward": DRAWS_TWICE,
+            },
             "keep_prob": {
                 "dropout_forward": KEEP_PROB,
                 "mlp_forward": ALWAYS_TRAIN,
                 "l2_gradient": L2_HALF,
+            },
+            "in_place": {
+                "dropout_forward": IN_PLACE,
+                "shift_images": FLOAT64_SHIFT,
+                "train_step": NO_BACKWARD_MASK,
+            },
+            "batch_mean": {
+                "dropout_forward": DRAWS_AT_TEST_TIME,
+                "train_step": MEAN_AS_IN_05,
             },
         },
     )
@@ -148,7 +251,53 @@ def test_planted_mistakes_lose_exactly_their_cells(grades, student):
         ("keep_prob", "test_mlp_forward_eval", "dropout is still active at test time"),
         ("keep_prob", "test_l2_gradient_visible", "the 1/2 should not be in the gradient"),
         ("keep_prob", "test_l2_gradient_hidden", "the 1/2 should not be in the gradient"),
+        ("delegates", "test_dropout_forward_visible", "draw exactly once"),
+        ("delegates", "test_dropout_forward_values", "draw exactly once"),
+        ("in_place", "test_dropout_forward_visible", "changed its input x in place"),
+        ("in_place", "test_dropout_forward_values", "changed its input x in place"),
+        ("in_place", "test_dropout_forward_properties", "changed its input x in place"),
+        ("in_place", "test_shift_images_visible", "the result must have the dtype of X"),
+        ("in_place", "test_shift_images_hidden", "the result must have the dtype of X"),
+        ("in_place", "test_train_step_visible", "the mask is not applied in the backward pass"),
+        ("in_place", "test_train_step_dropout", "the mask is not applied in the backward pass"),
+        ("batch_mean", "test_train_step_visible", "once too often (a factor 1/m = 0.1667)"),
+        ("batch_mean", "test_train_step_l2", "already carries the 1/m"),
+        ("batch_mean", "test_train_step_dropout", "already carries the 1/m"),
+        (
+            "batch_mean",
+            "test_dropout_forward_visible",
+            "drew random numbers from rng at test time",
+        ),
+        (
+            "batch_mean",
+            "test_dropout_forward_test_time",
+            "drew random numbers from rng at test time",
+        ),
+        ("batch_mean", "test_mlp_forward_visible", "drew random numbers from rng"),
+        ("batch_mean", "test_mlp_forward_eval", "drew random numbers from rng"),
     ],
 )
 def test_student_sees_what_went_wrong(grades, student, cell, message):
     assert message in grades[student].output_text(cell)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+RELEASE = ROOT / "course" / A / f"{A}.ipynb"
+SOLUTION = ROOT / "solutions" / A / f"{A}.ipynb"
+
+
+def hidden_test_cells() -> list[str]:
+    nb = nbformat.read(SOLUTION, as_version=4)
+    return [
+        c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "BEGIN HIDDEN TESTS" in c.source
+    ]
+
+
+@pytest.mark.parametrize("grade_id", hidden_test_cells())
+def test_hidden_placeholders_print_nothing(grade_id):
+    """In the release a hidden-test cell is a comment only: running it prints nothing, so
+    it cannot look like a passed test before grading."""
+    nb = nbformat.read(RELEASE, as_version=4)
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    assert cell.source.strip(), "the placeholder says what the hidden test checks"
+    assert not ast.parse(cell.source).body, f"{grade_id} runs code in the release"
