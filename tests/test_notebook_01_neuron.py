@@ -67,6 +67,18 @@ TANH_SQUARED = """def tanh_prime(z):
     return np.tanh(z) ** 2
 """
 
+# The derivative taken at the activation a = g(z) instead of at z.
+AT_A_SIGMOID = """def sigmoid_prime(z):
+    a = sigmoid(z)
+    s = sigmoid(a)
+    return s * (1 - s)
+"""
+
+AT_A_TANH = """def tanh_prime(z):
+    a = np.tanh(z)
+    return 1 - np.tanh(a) ** 2
+"""
+
 NAIVE_SOFTMAX = """def softmax(Z):
     e = np.exp(Z)
     return e / e.sum(axis=1, keepdims=True)
@@ -155,6 +167,7 @@ def grades(course):
                 "sigmoid_prime": S_ONE_MINUS_Z,
                 "tanh_prime": TANH_SQUARED,
             },
+            "slips_c": {"sigmoid_prime": AT_A_SIGMOID, "tanh_prime": AT_A_TANH},
         },
     )
 
@@ -196,6 +209,7 @@ TWICE_LOSES = {
             PRIME_CELLS | TANH_CELLS | {"test_softmax_visible", "test_softmax_extremes"},
         ),
         ("slips_b", {"test_neuron_visible", "test_neuron_hidden"} | PRIME_CELLS | TANH_CELLS),
+        ("slips_c", PRIME_CELLS | TANH_CELLS),
     ],
 )
 def test_planted_mistakes_lose_exactly_their_cells(grades, student, cells):
@@ -266,6 +280,18 @@ def test_planted_mistakes_lose_exactly_their_cells(grades, student, cells):
             "Likely mistake: the bias is added after the activation: use g(X w + b)",
         ),
         ("slips_b", "test_neuron_hidden", "the bias is added after the activation"),
+        (
+            "slips_c",
+            "test_sigmoid_prime_visible",
+            "this is sigma'(sigma(z)): the derivative was taken at a = sigma(z) instead of at z",
+        ),
+        ("slips_c", "test_sigmoid_prime_values", "this is sigma'(sigma(z))"),
+        (
+            "slips_c",
+            "test_tanh_prime_visible",
+            "this is 1 - tanh(tanh(z))**2: the derivative was taken at a = tanh(z) instead of",
+        ),
+        ("slips_c", "test_tanh_prime_values", "this is 1 - tanh(tanh(z))**2"),
     ],
 )
 def test_student_sees_what_went_wrong(grades, student, cell, message):
