@@ -9,12 +9,11 @@ runs student code the same way: only in the sandbox.
 from __future__ import annotations
 
 import json
-import multiprocessing
-import multiprocessing.connection
-import multiprocessing.forkserver
 import os
 import shutil
 import stat
+import subprocess
+import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -65,16 +64,20 @@ def check_sandbox(limits: Limits) -> None:
 
 
 _VIEWS: dict[tuple, Path] = {}
+# Finding the hidden objects loads nnlib afresh, swapping modules in sys.modules, which
+# the batch's other threads must not see half done: one thread at a time, once a view.
+_VIEW_LOCK = threading.Lock()
 
 
 def view_for(source, release) -> Path:
     """The sandbox's read-only view for an assignment (built once per process)."""
-    hidden = frozenset(hidden_names(source, release))
-    if hidden not in _VIEWS:
-        folder = Path(tempfile.mkdtemp(prefix="nncourse-view-"))
-        folder.chmod(0o755)
-        _VIEWS[hidden] = jail.build_view(folder, set(hidden))
-    return _VIEWS[hidden]
+    with _VIEW_LOCK:
+        hidden = frozenset(hidden_names(source, release))
+        if hidden not in _VIEWS:
+            folder = Path(tempfile.mkdtemp(prefix="nncourse-view-"))
+            folder.chmod(0o755)
+            _VIEWS[hidden] = jail.build_view(folder, set(hidden))
+        return _VIEWS[hidden]
 
 
 def copy_submission(folder: Path, dest: Path) -> list[str]:
@@ -192,67 +195,26 @@ def run_cells(
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-# What every trusted run imports, imported once by the server that forks them.
-PRELOAD = [
-    "nncourse.autograde.trusted_run",
-    "numpy",
-    "nnlib",
-    "nnlib.grading",
-    "IPython.core.inputtransformer2",
-]
-_FORKSERVER = threading.Lock()
-_started = False
-
-
-def _context():
-    """multiprocessing's forkserver, started once with the trusted environment. It only
-    ever imports the course's own modules; each submission gets a fresh fork of it."""
-    global _started
-    ctx = multiprocessing.get_context("forkserver")
-    with _FORKSERVER:
-        if not _started:
-            ctx.set_forkserver_preload(PRELOAD)
-            saved = dict(os.environ)
-            os.environ.clear()
-            os.environ.update(_trusted_env())  # inherited by the server, so by every run
-            try:
-                multiprocessing.forkserver.ensure_running()
-            finally:
-                os.environ.clear()
-                os.environ.update(saved)
-            _started = True
-    return ctx
-
-
 def trusted_process(job: dict, cwd: Path, timeout: float) -> tuple[dict | None, str]:
-    """Run `trusted_run.serve` on `job` in a process of its own: (RunResult, "") or
-    (None, why it failed). The process is killed past `timeout` seconds."""
-    from nncourse.autograde import trusted_run
-
-    ctx = _context()
-    ours, theirs = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=trusted_run.serve, args=(job, str(cwd), theirs), daemon=True)
-    proc.start()
-    theirs.close()
+    """Run `job` in a trusted process of its own (``python -m
+    nncourse.autograde.trusted_run``): (RunResult, "") or (None, why it failed). The
+    process is killed past `timeout` seconds."""
     try:
-        ready = multiprocessing.connection.wait([ours], timeout)
-        if not ready:
-            return None, "the grading of this submission timed out"
-        try:
-            reply = json.loads(ours.recv_bytes())
-        except (EOFError, OSError, ValueError):
-            proc.join(5)
-            return None, f"the grading process failed (exit {proc.exitcode})"
-    finally:
-        ours.close()
-        if proc.is_alive():
-            proc.join(5)
-        if proc.is_alive():
-            proc.kill()
-            proc.join()
-    if "crash" in reply:
-        return None, f"the grading process failed ({reply['crash']})"
-    return reply["result"], ""
+        proc = subprocess.run(
+            [sys.executable, "-m", "nncourse.autograde.trusted_run"],
+            input=json.dumps(job).encode(),
+            capture_output=True,
+            cwd=cwd,
+            env=_trusted_env(),
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return None, "the grading of this submission timed out"
+    if proc.returncode != 0:
+        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
+        return None, f"the grading process failed (exit {proc.returncode}: {tail[0][:300]})"
+    return json.loads(proc.stdout), ""
 
 
 def _trusted_env() -> dict[str, str]:

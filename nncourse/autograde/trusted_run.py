@@ -1,7 +1,7 @@
 """The trusted run of one submission: tests here, student code in the sandbox.
 
-`serve` runs a `Job` in a process forked for one submission (see `grade.trusted_process`)
-and sends back a `RunResult` (JSON). That process never executes student code: it runs the test
+``python -m nncourse.autograde.trusted_run`` reads a `Job` (JSON) on stdin and writes a
+`RunResult` (JSON) on stdout. This process never executes student code: it runs the test
 cells, and the instructor cells whose names a test reads (`program.Cell`), in its own
 namespace, and sends the student cells and the other instructor cells to a sandbox
 (`jail.Jail`) that it talks to over the data-only channel (`wire`, `proxy`). A name a test
@@ -18,7 +18,6 @@ from __future__ import annotations
 import builtins
 import io
 import json
-import os
 import resource
 import signal
 import sys
@@ -437,19 +436,16 @@ def _on_alarm(signum, frame):
     raise CellTimeout()
 
 
-def serve(job: Job, cwd: str, conn) -> None:
-    """The whole trusted run in a process forked for this one submission (`grade.py`
-    starts it from a server that has imported all this once); the `RunResult`, or the
-    error that stopped it, goes back as JSON over `conn`."""
-    os.chdir(cwd)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)  # what C code writes goes nowhere, as Python's output below
-    os.dup2(devnull, 2)
+def main() -> int:
+    job: Job = json.loads(sys.stdin.read())
+    real_stdout = sys.stdout
     # Output outside trusted cells (what student cells print) is not part of any result.
     sys.stdout = sys.stderr = CappedStream(0)
-    try:
-        reply = {"result": Program(job).run()}
-    except BaseException as exc:  # noqa: BLE001 (reported to the runner, as the exit was)
-        reply = {"crash": traceback.format_exception_only(type(exc), exc)[-1].strip()[:300]}
-    conn.send_bytes(json.dumps(reply).encode())
-    conn.close()
+    result = Program(job).run()
+    real_stdout.write(json.dumps(result))
+    real_stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
