@@ -126,8 +126,13 @@ class Class:
         )
 
     def nbgrader(self, *args, check=True):
-        """An nbgrader command as the instructor, in the course folder."""
-        return self.run_as(self.instructor, ["nbgrader", *args], cwd=self.course_dir, check=check)
+        """An nbgrader command as the instructor, in the course folder; with `check`, a
+        failure raises with the end of nbgrader's log."""
+        done = self.run_as(self.instructor, ["nbgrader", *args], cwd=self.course_dir, check=False)
+        if check and done.returncode != 0:
+            log = (done.stdout + done.stderr)[-6000:]
+            raise AssertionError(f"nbgrader {' '.join(args)} exited {done.returncode}:\n{log}")
+        return done
 
 
 def _remove_accounts(users: list[str]) -> None:

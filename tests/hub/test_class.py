@@ -3,16 +3,19 @@ nbgrader exchange, an instructor and three students in Chromium.
 
 The instructor releases 01_neuron; each student logs in, fetches it in the Assignments
 panel, answers (solved / half solved / untouched), validates and submits, the half-solved
-one after the due date; the instructor collects, autogrades with the late penalty of the
-README, releases feedback; each student fetches it and sees their score; the export has
-every submission time and the late one penalised. Then each student account tries to read
-what only the instructor (or another student) may read. The tests of this module run in
-order on one class.
+one after the due date; the instructor collects and autogrades with the late penalty of the
+README, grades the written answers in the formgrader's manual grading page (points and a
+comment), generates and releases feedback; each student fetches it and sees their total
+(autograded + manual points) and the instructor's comment; the export has every submission
+time and the late one penalised. Then each student account tries to read what only the
+instructor (or another student) may read. The tests of this module run in order on one
+class.
 """
 
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -33,6 +36,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "01_neuron"
 NOTEBOOK = f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
 SCORE = re.compile(rf"{ASSIGNMENT} \(Score: ([0-9.]+) / ([0-9.]+)\)")
+
+
+def html_text(text: str) -> str:
+    return html.escape(text, quote=False)
 
 
 def readme_late_penalty() -> str:
@@ -77,8 +84,47 @@ def roles(klass):
 
 @pytest.fixture(scope="module")
 def grades(klass):
-    """Filled in by test_instructor_grades_the_class: student -> row of nbgrader export."""
+    """Filled in by test_instructor_releases_feedback: student -> row of nbgrader export."""
     return {}
+
+
+@pytest.fixture(scope="module")
+def marking(klass):
+    """What the grading tests found and gave, for the ones after them: "auto": student ->
+    the gradebook's scores after autograding (a dict of NotebookScores' figures), "manual":
+    student -> {written grade_id: points given in the formgrader}, "comments": student ->
+    {grade_id: the comment}."""
+    return {"auto": {}, "manual": {}, "comments": {}}
+
+
+def written_cells() -> dict[str, float]:
+    """The written answers of 01_neuron (manually graded answer cells): grade_id -> points."""
+    source = nbformat.read(REPO_ROOT / "solutions" / NOTEBOOK, as_version=4)
+    cells = {}
+    for cell in source.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and meta.get("solution"):
+            cells[meta["grade_id"]] = float(meta["points"])
+    return cells
+
+
+GRADEBOOK_SCORES = """
+import json, sys
+from nncourse.nbgrader_run import notebook_scores
+s = notebook_scores(sys.argv[1], sys.argv[2], sys.argv[2], sys.argv[3])
+print(json.dumps({
+    "auto_score": s.auto_score, "auto_max_score": s.auto_max_score,
+    "manual_score": s.manual_score, "manual_max_score": s.manual_max_score,
+    "pending": s.pending, "score": s.score, "max_score": s.max_score,
+}))
+"""
+
+
+def gradebook_scores(klass, student: str) -> dict:
+    """The gradebook's figures for a student's 01_neuron, read as the instructor."""
+    url = f"sqlite:///{klass.course_dir / 'gradebook.db'}"
+    args = ["python", "-c", GRADEBOOK_SCORES, url, ASSIGNMENT, student]
+    return json.loads(klass.run_as(klass.instructor, args, cwd=klass.course_dir).stdout)
 
 
 def test_instructor_releases_the_assignment(klass):
@@ -116,7 +162,7 @@ def test_students_fetch_answer_validate_and_submit(klass, people, roles, shots):
         person.screenshot(shots / f"student-{role}-submitted.png")
 
 
-def test_instructor_grades_the_class(klass, roles, grades):
+def test_instructor_autogrades_the_class(klass, roles, marking):
     # The late-penalty policy of the README, as an instructor would add it.
     config = klass.course_dir / "nbgrader_config.py"
     # Grading below runs the students' code in the course's sandbox, as this instructor
@@ -131,6 +177,93 @@ def test_instructor_grades_the_class(klass, roles, grades):
         assert (folder / "submission_secret.txt").read_text().strip(), student
     graded = klass.nbgrader("autograde", ASSIGNMENT, "--force")
     log = (graded.stdout + graded.stderr)[-4000:]
+    auto = {role: gradebook_scores(klass, roles[role]) for role in roles}
+    marking["auto"].update({roles[role]: figures for role, figures in auto.items()})
+    written = written_cells()
+    assert written, f"{ASSIGNMENT} has no written answer to grade by hand"
+    # The autograder scores the test cells; the written answers wait for the instructor,
+    # except a blank one, which nbgrader scores 0 by itself.
+    solved, untouched = auto["solved"], auto["untouched"]
+    assert solved["auto_score"] == solved["auto_max_score"] > 0, (solved, log)
+    assert solved["pending"] == list(written) and solved["manual_score"] == 0, solved
+    assert solved["manual_max_score"] == sum(written.values()), solved
+    assert untouched["auto_score"] == 0 and untouched["pending"] == [], untouched
+    assert 0 < auto["half"]["auto_score"] < auto["half"]["auto_max_score"], auto["half"]
+
+
+def test_manual_grading_of_written_answers(klass, people, roles, marking, shots):
+    """In the formgrader's manual grading page of each submission, the instructor gives
+    the written answers points (where answered) and a comment, as a person does: typing
+    in the score and comment boxes, which save themselves when left."""
+    person = people[klass.instructor]
+    person.wait_for_lab()
+    # A tab of its own (the instructor's JupyterLab stays open in the first one).
+    page, formgrader = person.context.new_page(), f"{klass.url}/user/{klass.instructor}/formgrader"
+    try:
+        grade_by_hand(page, formgrader, roles, marking, shots)
+    finally:
+        page.close()
+
+
+def grade_by_hand(page, formgrader, roles, marking, shots):
+    listing = page.request.get(f"{formgrader}/api/submitted_notebooks/{ASSIGNMENT}/{ASSIGNMENT}")
+    assert listing.ok, (listing.status, listing.text()[:2000])
+    submission = {s["student"]: s["id"] for s in listing.json()}
+    written = written_cells()
+    given = {"solved": 1.5, "half": 1.0}  # of each written answer's points, where answered
+    for role, student in roles.items():
+        pending = marking["auto"][student]["pending"]
+        points = {gid: min(given[role], written[gid]) for gid in pending}
+        comments = {gid: f"{role} answer to {gid}: {COMMENTS[role]}" for gid in written}
+        page.goto(f"{formgrader}/submissions/{submission[student]}")
+        # The boxes save only once the page has loaded the grades and comments into them.
+        page.wait_for_function(
+            "() => window.formgrader && formgrader.grades && formgrader.grades.loaded"
+            " && formgrader.comments && formgrader.comments.loaded"
+        )
+        for gid in written:
+            if gid in points:
+                page.fill(f"#{gid}", f"{points[gid]:g}")
+                page.press(f"#{gid}", "Tab")  # leaving the box saves the score
+            page.fill(f"#{gid}-comment", comments[gid])
+            page.press(f"#{gid}-comment", "Tab")
+        saved = wait_for_saved(page, formgrader, submission[student], points, comments)
+        if role == "solved":  # the first written answer, its points and comment in view
+            first = next(iter(written))
+            page.locator(f"#{first}-comment").scroll_into_view_if_needed()
+            page.mouse.wheel(0, -300)
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(shots / "instructor-manual-grading.png"))
+        assert saved == (points, comments), (role, saved)
+        marking["manual"][student], marking["comments"][student] = points, comments
+
+
+COMMENTS = {
+    "solved": "right, and name the derivative that vanishes",
+    "half": "the gradient part is right; say what saturation does to the weights",
+    "untouched": "no answer: see the saturation section again",
+}
+SAVE_S = 30
+
+
+def wait_for_saved(page, formgrader, submission_id, points, comments):
+    """What the gradebook holds for the submission once the page's saves are in (or after
+    SAVE_S seconds): ({grade_id: manual score}, {grade_id: manual comment})."""
+    deadline = time.monotonic() + SAVE_S
+    while True:
+        query = f"?submission_id={submission_id}"
+        grades = page.request.get(f"{formgrader}/api/grades{query}").json()
+        notes = page.request.get(f"{formgrader}/api/comments{query}").json()
+        got = (
+            {g["name"]: g["manual_score"] for g in grades if g["name"] in points},
+            {c["name"]: c["manual_comment"] for c in notes if c["name"] in comments},
+        )
+        if got == (points, comments) or time.monotonic() > deadline:
+            return got
+        time.sleep(0.5)
+
+
+def test_instructor_releases_feedback(klass, roles, grades, marking):
     klass.nbgrader("generate_feedback", ASSIGNMENT, "--force")
     klass.nbgrader("release_feedback", ASSIGNMENT)
     klass.nbgrader("export")
@@ -140,7 +273,13 @@ def test_instructor_grades_the_class(klass, roles, grades):
     solved, half, untouched = (grades[roles[r]] for r in ("solved", "half", "untouched"))
     for row in (solved, half, untouched):
         assert row["timestamp"] and row["duedate"], row
-    assert float(solved["score"]) == float(solved["max_score"]) > 0, (solved, log)
+    # The total is the autograded points plus the points given by hand.
+    for role, row in (("solved", solved), ("half", half)):
+        student = roles[role]
+        auto, manual = marking["auto"][student], marking["manual"][student]
+        assert float(row["raw_score"]) == auto["auto_score"] + sum(manual.values()), (role, row)
+        assert float(row["max_score"]) == auto["max_score"], (role, row)
+    assert sum(marking["manual"][roles["solved"]].values()) > 0
     assert float(untouched["score"]) == 0, untouched
     # Late by seconds: one started day, 10% of the score (README's policy).
     raw, penalty = float(half["raw_score"]), float(half["late_submission_penalty"])
@@ -152,31 +291,17 @@ def test_instructor_grades_the_class(klass, roles, grades):
     assert float(untouched["late_submission_penalty"]) == 0
 
 
-def test_manual_grading_of_written_answers(klass):
-    """MANUAL GRADING PLACE: once the notebooks have written-answer cells (nbgrader
-    manually graded cells), grade one in the formgrader here (open
-    /user/<instructor>/formgrader/manage_submissions/01_neuron, give points and a comment,
-    check they reach the student's feedback)."""
-    source = nbformat.read(REPO_ROOT / "solutions" / NOTEBOOK, as_version=4)
-    written = [
-        c
-        for c in source.cells
-        if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")
-    ]
-    if not written:
-        pytest.skip("01_neuron has no written-answer cell yet")
-    pytest.fail("written-answer cells exist: add the formgrader manual-grading step here")
-
-
-def test_students_fetch_their_feedback_and_see_their_score(klass, people, roles, grades, shots):
+def test_students_fetch_their_feedback_and_see_their_score(
+    klass, people, roles, grades, marking, shots
+):
     for role, user in roles.items():
         person = people[user]
         person.refresh()
         person.fetch_feedback(ASSIGNMENT)
         person.screenshot(shots / f"student-{role}-feedback.png")
-        (html,) = (klass.homes[user] / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html")
+        (page_path,) = (klass.homes[user] / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html")
         # The student opens it, as "view feedback" leads them to, served by their server.
-        relative = quote(str(html.relative_to(klass.homes[user])))
+        relative = quote(str(page_path.relative_to(klass.homes[user])))
         person.page.goto(f"{klass.url}/user/{user}/files/{relative}")
         heading = person.page.locator("h4", has_text="Score").first.inner_text()
         person.screenshot(shots / f"student-{role}-feedback-page.png")
@@ -185,6 +310,14 @@ def test_students_fetch_their_feedback_and_see_their_score(klass, people, roles,
             pytest.approx(float(grades[user]["score"]), abs=0.01),
             float(grades[user]["max_score"]),
         ), role
+        # autograded + manual points (before the late penalty), and the comments
+        auto, manual = marking["auto"][user], marking["manual"][user]
+        raw = auto["auto_score"] + sum(manual.values())
+        penalty = float(grades[user]["late_submission_penalty"])
+        assert score == pytest.approx(raw - penalty, abs=0.01), (role, score, raw, penalty)
+        page = person.page.content()
+        missing = [c for c in marking["comments"][user].values() if html_text(c) not in page]
+        assert not missing, (role, missing)
     late = (klass.homes[roles["half"]] / ASSIGNMENT / "feedback").glob("*/*.html")
     assert "Late submission penalty" in next(late).read_text()
 
