@@ -99,7 +99,9 @@ def test_solution_notebook_executes(assignment, monkeypatch):
 @pytest.mark.timeout(NOTEBOOK_BUDGET_S)
 @pytest.mark.parametrize("assignment", known_solutions())
 def test_prose_figures(assignment, monkeypatch):
-    assert not figure_problems(executed(assignment, monkeypatch))
+    nb = executed(assignment, monkeypatch)
+    assert quoted_figures(nb), "every notebook's prose quotes figures its cells compute"
+    assert not figure_problems(nb)
 
 
 def test_figure_problems_are_found():

@@ -11,10 +11,12 @@ The parts, each with its own tests:
 - `proxy`: the trusted end (student objects as `Remote` proxies);
 - `jail`: bubblewrap, the unprivileged uid, the cgroup, the view of nnlib;
 - `trusted_run`: one submission's program, cell by cell, with time limits;
+- `zygote`: forks a fresh trusted process for each submission from a server that
+  imported the trusted side once;
 - `grade`: one submission (private copy, cgroup, trusted run), shared by `runner`
   (`nncourse autograde`) and `execute` (nbgrader's execution step);
 - `inject`, `report`: outputs into nbgrader's gradebook; reports and feedback.
 
-Nothing is imported here: the trusted run is a process of its own per submission and must
-start fast (``from nncourse.autograde.runner import autograde``).
+Nothing is imported here: the zygote imports only what a trusted run needs
+(``from nncourse.autograde.runner import autograde``).
 """

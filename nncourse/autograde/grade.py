@@ -8,12 +8,9 @@ runs student code the same way: only in the sandbox.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import stat
-import subprocess
-import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -21,10 +18,10 @@ from pathlib import Path
 
 from nncourse.autograde import jail
 from nncourse.autograde.program import Cell, build_program, hidden_names
+from nncourse.autograde.zygote import Zygote
 
 NOGROUP = 65534
 MAX_FILES = 2000  # files copied from a submission folder
-SUPERVISOR_GRACE = 30.0  # seconds past the submission limit before the run is killed
 
 
 @dataclass
@@ -37,6 +34,7 @@ class Limits:
     output_kb: int = 256  # output kept per cell (bytes, not lines)
     message_mb: int = 512  # largest value one message from the sandbox may carry
     sandboxed: bool = True  # False only when the instructor asks for it explicitly
+    grace: float = 30.0  # seconds past `timeout` before the trusted run itself is killed
 
 
 @dataclass
@@ -175,7 +173,7 @@ def run_cells(
         }
         trusted_cwd = tmp / "trusted"
         trusted_cwd.mkdir(mode=0o700)
-        data, error = trusted_process(job, trusted_cwd, limits.timeout + SUPERVISOR_GRACE)
+        data, error = trusted_process(job, trusted_cwd, limits.timeout + limits.grace)
         if error:
             return RunOutcome(problems=notes, error=error)
         if cgroup is None:
@@ -195,26 +193,17 @@ def run_cells(
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+_ZYGOTES: list[Zygote] = []  # one per process, made on first use
+_ZYGOTE_LOCK = threading.Lock()
+
+
 def trusted_process(job: dict, cwd: Path, timeout: float) -> tuple[dict | None, str]:
-    """Run `job` in a trusted process of its own (``python -m
-    nncourse.autograde.trusted_run``): (RunResult, "") or (None, why it failed). The
-    process is killed past `timeout` seconds."""
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "nncourse.autograde.trusted_run"],
-            input=json.dumps(job).encode(),
-            capture_output=True,
-            cwd=cwd,
-            env=_trusted_env(),
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return None, "the grading of this submission timed out"
-    if proc.returncode != 0:
-        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
-        return None, f"the grading process failed (exit {proc.returncode}: {tail[0][:300]})"
-    return json.loads(proc.stdout), ""
+    """Run `job` in a trusted process of its own, forked by the zygote (`zygote.py`):
+    (RunResult, "") or (None, why it failed). The process is killed past `timeout` s."""
+    with _ZYGOTE_LOCK:
+        if not _ZYGOTES:
+            _ZYGOTES.append(Zygote(_trusted_env()))
+    return _ZYGOTES[0].run(job, str(cwd), timeout)
 
 
 def _trusted_env() -> dict[str, str]:
