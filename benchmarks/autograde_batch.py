@@ -167,10 +167,13 @@ def main():
         print("\n".join([lines[0]] + [line for line in lines if "trusted runs" in line]))
         with (course.root / "reports" / a / "grades.csv").open(newline="") as fh:
             rows = {r["student"]: r for r in csv.DictReader(fh)}
-        full = {float(r["max_score"]) for r in rows.values()}
-        wrong_scores = {float(r["score"]) for s, r in rows.items() if not expected[s]}
+        # the autograded part: written answers wait for a person
+        full = {float(r["auto_max_score"]) for r in rows.values()}
+        wrong_scores = {float(r["auto_score"]) for s, r in rows.items() if not expected[s]}
         ok = all(r["status"] == "graded" for r in rows.values()) and all(
-            float(r["score"]) == float(r["max_score"]) for s, r in rows.items() if expected[s]
+            float(r["auto_score"]) == float(r["auto_max_score"])
+            for s, r in rows.items()
+            if expected[s]
         )
         print(
             f"ours: all graded and solved ones full marks: {ok}; max {full}, wrong: {wrong_scores}"
@@ -189,7 +192,7 @@ def main():
             pl_env = {**env, "NNCOURSE_DB_URL": plain.db_url}
             plain_s, plain_mb, plain_cpu, _ = timed(cmd, plain.root, pl_env)
             agree = all(
-                (notebook_scores(plain.db_url, a, a, s)[0] == float(max(full))) == solved
+                (notebook_scores(plain.db_url, a, a, s).auto_score == float(max(full))) == solved
                 for s, solved in plain_expected.items()
             )
             plain_rate = args.plain_n / plain_s * 60

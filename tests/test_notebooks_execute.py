@@ -104,6 +104,15 @@ def test_prose_figures(assignment, monkeypatch):
     assert not figure_problems(nb)
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(NOTEBOOK_BUDGET_S)
+@pytest.mark.parametrize("assignment", known_solutions())
+def test_setup_cell_reports_the_blas_threads(assignment, monkeypatch):
+    """The first cell says how many BLAS threads nnlib chose, and why (nnlib.threads)."""
+    first = next(c for c in executed(assignment, monkeypatch).cells if c.cell_type == "code")
+    assert re.search(r"^BLAS: \d+ threads? \(.+\)$", text_output(first), re.M), text_output(first)
+
+
 def test_figure_problems_are_found():
     """The checker itself: a figure that holds, and each way one can stop holding."""
     nb = nbformat.v4.new_notebook()

@@ -43,7 +43,10 @@ from nncourse.autograde.preflight import preflight
 from nncourse.autograde.report import NBGRADER_TIMEOUT
 from nncourse.nbgrader_run import CONFIG_FILE, COPY_IGNORE, RELEASE_DIR, SOURCE_DIR, CourseError
 
-# nbgrader's autograde preprocessors with the execution step replaced by the trusted outputs.
+# nbgrader's autograde preprocessors with the execution step replaced by the trusted
+# outputs. Not its closing CheckCellMetadata: nbgrader's sanitizing pass has just checked the
+# same metadata (restored from the gradebook), which nothing here changes, and the check
+# is a fifth of the writer's time (jsonschema checks its schema again for every cell).
 PREPROCESSORS = [
     "nncourse.autograde.inject.InjectTrustedOutputs",
     "nbgrader.preprocessors.IgnorePattern",
@@ -51,7 +54,6 @@ PREPROCESSORS = [
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
 ]
 PRIVATE = ("solutions", ".git", "submitted", "autograded", "feedback", "reports", "gradebook.db")
 
