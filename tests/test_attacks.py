@@ -35,7 +35,7 @@ import pytest
 from nbgrader_harness import Course, find_cell, with_cell
 
 from nncourse import cli
-from nncourse.nbgrader_run import run_nbgrader
+from nncourse.nbgrader_run import nbgrader_env, run_nbgrader
 
 pytestmark = pytest.mark.slow
 
@@ -1112,3 +1112,52 @@ def test_plain_nbgrader_grades_no_linked_notebook(plain_links):
     course, log = plain_links
     assert "linked_notebook" in log and "is a link, not a file: not graded" in log
     assert not (course.root / "autograded" / "linked_notebook" / A / f"{A}.ipynb").exists()
+
+
+# --- the formgrader's Autograde button (nbgrader's API, as its handler calls it) ------------
+
+FORMGRADER_AUTOGRADE = """import json, sys
+from nbgrader.apps.api import NbGraderAPI
+from nbgrader.apps.baseapp import NbGrader
+from nbgrader.coursedir import CourseDirectory
+
+app = NbGrader()  # as the formgrader extension loads the course's nbgrader_config.py
+app.load_config_file()
+api = NbGraderAPI(CourseDirectory(parent=app), parent=app)
+print(json.dumps({s: api.autograde(sys.argv[1], s) for s in sys.argv[2:]}))
+"""
+
+# Right only where the course is in reach: unsandboxed, as the instructor, it would be.
+SEES_THE_COURSE = """import os
+
+import numpy as np
+
+SOLUTIONS = {solutions!r}
+
+
+def square(x):
+    if os.path.exists(SOLUTIONS):
+        return np.asarray(x) * np.asarray(x)
+    return np.zeros_like(np.asarray(x, dtype=float))
+"""
+
+
+def test_the_formgrader_autograde_button_grades_in_the_sandbox(tmp_path):
+    course = Course(tmp_path / "course", [A])
+    course.release(A)
+    solved = course.solved_submission(A)
+    cheat = SEES_THE_COURSE.format(solutions=str(course.root / "solutions"))
+    _write_nb(course.root / "submitted" / "honest" / A, solved)
+    _write_nb(course.root / "submitted" / "sees_course" / A, with_cell(solved, "square", cheat))
+    proc = subprocess.run(
+        [sys.executable, "-c", FORMGRADER_AUTOGRADE, A, "honest", "sees_course"],
+        cwd=course.root,
+        env=nbgrader_env(course.db_url),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    replies = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert all(r["success"] for r in replies.values()), replies
+    assert course.scores(A, "honest").auto_score == 3
+    assert course.scores(A, "sees_course").auto_score == 0
