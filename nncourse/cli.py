@@ -56,7 +56,12 @@ def cmd_autograde(args) -> int:
         feedback=not args.no_feedback,
         progress=not args.no_progress,
     )
-    results = autograde(args.root, args.assignments, options)
+    from nncourse.autograde.jail import SandboxUnavailable
+
+    try:
+        results = autograde(args.root, args.assignments, options)
+    except SandboxUnavailable as err:  # nothing was graded: say why, without a traceback
+        raise CourseError(str(err)) from None
     failed = sum(o.status == "failed" for outcomes in results.values() for o in outcomes)
     return 3 if failed else 0
 

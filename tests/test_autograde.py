@@ -411,3 +411,37 @@ def test_cli_lists_the_command():
         check=True,
     ).stdout
     assert "--workers" in out and "--cell-timeout" in out
+
+
+@pytest.fixture
+def without_bubblewrap(tmp_path, monkeypatch):
+    """A course with one solved submission, graded where bwrap cannot be found."""
+    from nncourse.autograde import jail
+
+    course = Course(tmp_path / "course", [A])
+    course.release(A)
+    folder = course.root / "submitted" / "alice" / A
+    folder.mkdir(parents=True)
+    nbformat.write(with_cell(course.solved_submission(A), "square", RIGHT), folder / f"{A}.ipynb")
+    monkeypatch.setattr(jail, "bwrap_path", lambda: None)
+    return course
+
+
+def test_without_bubblewrap_nothing_is_graded(without_bubblewrap, capsys):
+    course = without_bubblewrap
+    code = cli.main(["--root", str(course.root), "autograde", A, "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "nncourse autograde: error: bubblewrap (bwrap) is not installed" in err
+    assert "Traceback" not in err
+    assert not (course.root / "reports").exists() and not (course.root / "autograded").exists()
+
+
+def test_an_unsandboxed_run_says_so_on_every_row(without_bubblewrap):
+    course = without_bubblewrap
+    args = ["--root", str(course.root), "autograde", A, "--no-progress", "--unsandboxed"]
+    assert cli.main(args) == 0
+    with (course.root / "reports" / A / "grades.csv").open(newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert (row["status"], row["auto_score"]) == ("graded", "3")
+    assert row["notes"].startswith("UNSANDBOXED: student code ran without the sandbox")
