@@ -11,7 +11,6 @@ from nbgrader_harness import (
     assert_full_marks,
     assert_loses_exactly,
     assert_scores_zero,
-    grade_id,
 )
 
 pytestmark = pytest.mark.slow
@@ -222,24 +221,6 @@ def test_untouched_scores_zero(grades):
 )
 def test_planted_mistakes_lose_exactly_their_cells(grades, student, losses):
     assert_loses_exactly(grades[student], losses)
-
-
-def test_hidden_test_placeholders_print_nothing(course):
-    """In the release a hidden test cell keeps only its set-up: nothing there may print
-    (a student would read success for tests that have not run)."""
-    released = course.release(A)
-    hidden = {
-        grade_id(c)
-        for c in course.source(A).cells
-        if c.cell_type == "code" and "BEGIN HIDDEN TESTS" in c.source
-    }
-    assert hidden
-    printing = [
-        grade_id(c)
-        for c in released.cells
-        if grade_id(c) in hidden and ("print(" in c.source or "display(" in c.source)
-    ]
-    assert not printing, printing
 
 
 def test_delegating_to_nnlib_earns_nothing(grades):
