@@ -925,6 +925,14 @@ def test_malformed_notebooks_fail_alone_with_a_reason(batch):
     assert score_of(rows["correct"]) == FULL and score_of(rows["wrong"]) == ("graded", 0)
 
 
+def test_the_gradebook_is_written_while_grading_goes_on(batch):
+    """25 students, chunks of at least 10: nbgrader writes the first ones during the trusted
+    runs of the others, and every graded student is in the gradebook once (exact scores
+    above)."""
+    runs = re.search(r"the gradebook in (\d+) nbgrader runs", batch["log"])
+    assert runs and int(runs.group(1)) >= 2, batch["log"][-1000:]
+
+
 def test_exit_code_says_some_submissions_failed(batch):
     assert batch["code"] == 3
 
