@@ -22,7 +22,7 @@ usage: sudo setup.sh --instructor NAME --students a,b,c [options]
   --exchange DIR        nbgrader's exchange (default: /srv/nbgrader/exchange)
   --prefix DIR          hub folder: config, state, passwords (default: /opt/nncourse-hub)
   --python-env DIR      use this Python environment (with nncourse[hub] installed)
-                        instead of installing packages and creating PREFIX/venv
+                        instead of installing packages and creating PREFIX-env
   --home-base DIR       parent folder of new accounts' homes (default: /home)
   --ip ADDR             where the hub listens (default: all addresses)
   --port N              (default: 8000)
@@ -64,9 +64,16 @@ step() { echo "== $*"; }
 # --- 1. Software: Python environment with the course and JupyterHub; the proxy (npm) ----
 if [ -z "$PYTHON_ENV" ]; then
     step "packages"
+    # node and npm only where missing: NodeSource's nodejs bundles npm and conflicts with
+    # Debian's npm package.
+    packages=(python3-venv python3-pip git)
+    command -v node >/dev/null || packages+=(nodejs)
+    command -v npm >/dev/null || packages+=(npm)
     apt-get update -qq
-    apt-get install -y -qq python3-venv python3-pip git nodejs npm >/dev/null
-    PYTHON_ENV="$PREFIX/venv"
+    apt-get install -y -qq "${packages[@]}" >/dev/null
+    # Beside PREFIX, not in it: every account runs this environment, and PREFIX (passwords,
+    # the hub's state) is root's alone.
+    PYTHON_ENV="$PREFIX-env"
     # Debian's Python: every account can run it (a Python in root's home could not).
     [ -x "$PYTHON_ENV/bin/python" ] || /usr/bin/python3 -m venv "$PYTHON_ENV"
     # A normal (not editable) install: the environment must be readable by every account,
