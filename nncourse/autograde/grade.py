@@ -62,14 +62,16 @@ def check_sandbox(limits: Limits) -> None:
 
 
 _VIEWS: dict[tuple, Path] = {}
-# Finding the hidden objects loads nnlib afresh, swapping modules in sys.modules, which
-# the batch's other threads must not see half done: one thread at a time, once a view.
-_VIEW_LOCK = threading.Lock()
+# One thread of a batch at a time for what touches process-wide state: finding the
+# hidden objects loads nnlib afresh, swapping modules in sys.modules, and ast.parse in two
+# threads at once can fail on CPython 3.11 ("AST constructor recursion depth mismatch",
+# python/cpython#106905); building a program and a view parse cells.
+_SHARED_STATE = threading.Lock()
 
 
 def view_for(source, release) -> Path:
     """The sandbox's read-only view for an assignment (built once per process)."""
-    with _VIEW_LOCK:
+    with _SHARED_STATE:
         hidden = frozenset(hidden_names(source, release))
         if hidden not in _VIEWS:
             folder = Path(tempfile.mkdtemp(prefix="nncourse-view-"))
@@ -125,7 +127,8 @@ def run_submission(
 ) -> RunOutcome:
     """The trusted run of `nb` (a pre-flighted submission notebook) against `source`."""
     check_sandbox(limits)
-    cells = build_program(nb, source, release)
+    with _SHARED_STATE:
+        cells = build_program(nb, source, release)
     return run_cells(cells, view_for(source, release), folder, limits, uid=uid, name=name)
 
 
