@@ -21,7 +21,9 @@ the repository's own nbgrader_config.py, so the tests grade exactly as an instru
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import re
 import shutil
 from collections.abc import Iterable, Mapping
@@ -103,6 +105,54 @@ def strip_markers(source: str) -> str:
         elif not hidden and BEGIN_SOLUTION not in line and END_SOLUTION not in line:
             kept.append(line)
     return "\n".join(kept)
+
+
+@dataclass
+class SolutionCells:
+    """A solution notebook's graded code cells, in order: the answers (markers removed)
+    and the test cells, each with the answer cell it follows."""
+
+    answers: dict[str, str]  # answer grade_id -> source as a student would type it
+    tests: dict[str, str]  # test grade_id -> source
+    exercise: dict[str, str | None]  # test grade_id -> the answer grade_id before it
+
+
+def solution_cells(path: Path) -> SolutionCells:
+    nb = nbformat.read(path, as_version=4)
+    cells, current = SolutionCells({}, {}, {}), None
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code":
+            continue  # written answers (markdown) are graded by hand
+        if meta.get("solution"):
+            current = meta["grade_id"]
+            cells.answers[current] = strip_markers(cell.source)
+        elif meta.get("grade"):
+            cells.tests[meta["grade_id"]] = cell.source
+            cells.exercise[meta["grade_id"]] = current
+    return cells
+
+
+def failing_in_process(setup: str, answers: dict[str, str], tests: dict[str, str]) -> dict:
+    """Run `setup`, the answers and then the test cells in one namespace, as the kernel
+    would; grade_id -> why each failing test cell scores zero (it raised, or wrote to
+    stderr, which nbgrader also scores zero). Seconds instead of an nbgrader run."""
+    namespace = {"__name__": "__main__"}
+    exec(setup, namespace)
+    for gid, source in answers.items():
+        exec(compile(source, f"<answer {gid}>", "exec"), namespace)
+    failures = {}
+    for gid, source in tests.items():
+        stderr = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(stderr):
+                exec(compile(source, f"<test {gid}>", "exec"), namespace)
+        except Exception as err:  # a failing test cell: nbgrader gives it zero
+            failures[gid] = f"{type(err).__name__}: {err}"
+        else:
+            if stderr.getvalue():
+                failures[gid] = f"wrote to stderr: {stderr.getvalue()[:300]}"
+    return failures
 
 
 @dataclass

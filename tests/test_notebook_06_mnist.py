@@ -13,13 +13,10 @@ Two layers of checks:
 The notebook loads MNIST: the kernel finds it through NNLIB_DATA (set by .ci/run).
 """
 
-import contextlib
-import io
 import os
 import re
 from pathlib import Path
 
-import nbformat
 import pytest
 from nbgrader_harness import (
     REPO_ROOT,
@@ -27,8 +24,9 @@ from nbgrader_harness import (
     assert_full_marks,
     assert_loses_exactly,
     assert_scores_zero,
+    failing_in_process,
     grade_id,
-    strip_markers,
+    solution_cells,
 )
 
 A = "06_mnist"
@@ -244,44 +242,18 @@ CM_LOOP = """def confusion_matrix(y_true, y_pred, k):
 # ---------------------------------------------------------------- in-process runs
 
 
-def solution_cells():
-    nb = nbformat.read(SOLUTION, as_version=4)
-    answers, tests = {}, {}
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type != "code":
-            continue  # written answers (markdown) are graded by hand
-        if meta.get("solution"):
-            answers[meta["grade_id"]] = strip_markers(cell.source)
-        elif meta.get("grade"):
-            tests[meta["grade_id"]] = cell.source
-    return answers, tests
-
-
 def failing_cells(replacements: dict[str, str], only=None) -> dict[str, str]:
     """Run the answers (with replacements) and the test cells (those of the exercises in
     `only`, default all) in one namespace, as the kernel would; return grade_id -> error
     message of each failing test cell."""
-    answers, tests = solution_cells()
-    wanted = set().union(*(ALL[e] for e in only)) if only else set(tests)
-    namespace = {"__name__": "__main__"}
-    exec("import numpy as np\nfrom tqdm.auto import trange", namespace)  # the set-up cell
-    for gid, source in answers.items():
-        exec(compile(replacements.get(gid, source), f"<answer {gid}>", "exec"), namespace)
-    failures = {}
-    for gid, source in tests.items():
-        if gid not in wanted:
-            continue
-        stderr = io.StringIO()
-        try:
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(stderr):
-                exec(compile(source, f"<test {gid}>", "exec"), namespace)
-        except Exception as err:  # a failing test cell: nbgrader gives it zero
-            failures[gid] = f"{type(err).__name__}: {err}"
-        else:
-            if stderr.getvalue():
-                failures[gid] = f"wrote to stderr: {stderr.getvalue()[:300]}"
-    return failures
+    cells = solution_cells(SOLUTION)
+    wanted = set().union(*(ALL[e] for e in only)) if only else set(cells.tests)
+    answers = {gid: replacements.get(gid, src) for gid, src in cells.answers.items()}
+    tests = {gid: src for gid, src in cells.tests.items() if gid in wanted}
+    return failing_in_process(SETUP, answers, tests)
+
+
+SETUP = "import numpy as np\nfrom tqdm.auto import trange"  # the set-up cell
 
 
 def test_solution_passes_every_test_cell_in_process():

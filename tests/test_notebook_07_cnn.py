@@ -15,10 +15,6 @@ solution in one namespace, no kernel): each must fail exactly its cells with a m
 that names it.
 """
 
-import contextlib
-import io
-
-import nbformat
 import pytest
 from nbgrader_harness import (
     REPO_ROOT,
@@ -26,7 +22,8 @@ from nbgrader_harness import (
     assert_full_marks,
     assert_loses_exactly,
     assert_scores_zero,
-    strip_markers,
+    failing_in_process,
+    solution_cells,
 )
 
 A = "07_cnn"
@@ -151,46 +148,15 @@ POOL_ABS = """def maxpool_forward(x, size=2, stride=None):
 # --- in-process runs: answers and test cells of the solution in one namespace -----------
 
 
-def solution_cells():
-    """(answers: grade_id -> source, tests: grade_id -> (source, exercise it follows))."""
-    nb = nbformat.read(SOLUTION, as_version=4)
-    answers, tests, exercise = {}, {}, None
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type != "code":
-            continue  # written answers (markdown) are graded by hand
-        if meta.get("solution"):
-            exercise = meta["grade_id"]
-            answers[exercise] = strip_markers(cell.source)
-        elif meta.get("grade"):
-            tests[meta["grade_id"]] = (cell.source, exercise)
-    return answers, tests
-
-
 def failing_cells(replacements: dict[str, str], only: str) -> dict[str, str]:
     """Run every answer (with replacements) and the test cells of the exercise `only` and of
     the ones after it (later tests use earlier answers); grade_id -> error of each failure."""
-    answers, tests = solution_cells()
-    order = list(answers)
+    cells = solution_cells(SOLUTION)
+    order = list(cells.answers)
     wanted = set(order[order.index(only) :])
-    namespace = {"__name__": "__main__"}
-    exec(SETUP, namespace)
-    for gid, source in answers.items():
-        exec(compile(replacements.get(gid, source), f"<answer {gid}>", "exec"), namespace)
-    failures = {}
-    for gid, (source, exercise) in tests.items():
-        if exercise not in wanted:
-            continue
-        stderr = io.StringIO()
-        try:
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(stderr):
-                exec(compile(source, f"<test {gid}>", "exec"), namespace)
-        except Exception as err:  # a failing test cell: nbgrader gives it zero
-            failures[gid] = f"{type(err).__name__}: {err}"
-        else:
-            if stderr.getvalue():
-                failures[gid] = f"wrote to stderr: {stderr.getvalue()[:300]}"
-    return failures
+    answers = {gid: replacements.get(gid, src) for gid, src in cells.answers.items()}
+    tests = {gid: src for gid, src in cells.tests.items() if cells.exercise[gid] in wanted}
+    return failing_in_process(SETUP, answers, tests)
 
 
 SETUP = "import numpy as np\nfrom numpy.lib.stride_tricks import sliding_window_view\n"
