@@ -13,6 +13,7 @@ from nbgrader.preprocessors import GetGrades
 
 from nncourse.feedback import HideHiddenTests
 from nncourse.kernel_client import KERNEL_CLIENT
+from nncourse.nbgrader_run import INSTRUCTOR_ONLY
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
@@ -37,15 +38,6 @@ c.CourseDirectory.db_url = os.environ.get("NNCOURSE_DB_URL") or DEFAULT_DB_URL
 os.umask(os.umask(0o077) | 0o077)
 # What existed before this file was first loaded (a clone made with a permissive umask, a
 # course graded before this line existed) is made owner-only here, before nbgrader runs.
-INSTRUCTOR_ONLY = [
-    "solutions",
-    ".git",
-    "gradebook.db",
-    "submitted",
-    "autograded",
-    "feedback",
-    "reports",
-]
 for _name in INSTRUCTOR_ONLY:
     _path = HERE / _name
     if not _path.is_symlink() and _path.exists() and _path.stat().st_uid == os.geteuid():

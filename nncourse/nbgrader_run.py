@@ -23,6 +23,17 @@ import nbformat
 CONFIG_FILE = "nbgrader_config.py"
 SOURCE_DIR = "solutions"
 RELEASE_DIR = "course"
+# What in a course folder only the instructor may read (nbgrader_config.py and
+# `nncourse autograde` make each owner-only).
+INSTRUCTOR_ONLY = (
+    "solutions",
+    ".git",
+    "gradebook.db",
+    "submitted",
+    "autograded",
+    "feedback",
+    "reports",
+)
 DB_ENV = "NNCOURSE_DB_URL"
 # What never goes into a throwaway course copy (mirrors CourseDirectory.ignore).
 COPY_IGNORE = shutil.ignore_patterns(

@@ -55,7 +55,6 @@ PREPROCESSORS = [
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
 ]
-PRIVATE = ("solutions", ".git", "submitted", "autograded", "feedback", "reports", "gradebook.db")
 
 
 def db_url_of(root: Path) -> str:
@@ -65,7 +64,7 @@ def db_url_of(root: Path) -> str:
 def protect(root: Path) -> list[str]:
     """Owner-only permissions on what a submission must never read or write."""
     changed = []
-    for name in PRIVATE:
+    for name in nbgrader_run.INSTRUCTOR_ONLY:
         path = root / name
         if path.exists() and path.stat().st_mode & 0o077:
             path.chmod(path.stat().st_mode & ~0o077)
