@@ -13,36 +13,17 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from servers import CHROMIUM, CHROMIUM_ARGS, free_port, screenshot_folder, wait_until_serving
 
 from nncourse import student_setup
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SERVER_START_S = 90
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _server_env(home: Path) -> dict[str, str]:
@@ -94,7 +75,7 @@ def lab_server(tmp_path_factory, notebook_root):
     env = _server_env(home)
     student_setup.run("user", env=env)  # into this server's JUPYTER_CONFIG_DIR
     _lab_settings(Path(env["JUPYTERLAB_SETTINGS_DIR"]))
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     log = open(home / "server.log", "w")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen(
         [
@@ -115,18 +96,9 @@ def lab_server(tmp_path_factory, notebook_root):
         cwd=notebook_root,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_S
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"JupyterLab exited: {(home / 'server.log').read_text()}")
-        try:
-            with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.terminate()
-                raise RuntimeError("JupyterLab did not start") from None
-            time.sleep(0.5)
+    wait_until_serving(
+        f"{base}/api/status?token={token}", proc, SERVER_START_S, home / "server.log"
+    )
     yield {"base": base, "token": token, "root": notebook_root, "log": home / "server.log"}
     proc.terminate()
     try:
@@ -155,18 +127,13 @@ def browser(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def screenshot_dir(pytestconfig) -> Path:
-    """One PNG per notebook, for a person to look at: $NNCOURSE_SCREENSHOTS, or
-    nncourse-browser-screenshots in the temporary folder (emptied at the start)."""
-    folder = os.environ.get("NNCOURSE_SCREENSHOTS")
-    folder = (
-        Path(folder) if folder else Path(tempfile.gettempdir()) / "nncourse-browser-screenshots"
+    """One PNG per notebook, for a person to look at."""
+    return screenshot_folder(
+        pytestconfig,
+        "NNCOURSE_SCREENSHOTS",
+        "nncourse-browser-screenshots",
+        "browser test screenshots",
     )
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
-    with capture.global_and_fixture_disabled():
-        print(f"\nbrowser test screenshots: {folder}", file=sys.stderr, flush=True)
-    return folder
 
 
 @pytest.fixture

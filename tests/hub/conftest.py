@@ -17,38 +17,19 @@ import pwd
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from servers import CHROMIUM, CHROMIUM_ARGS, free_port, screenshot_folder, wait_until_serving
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SETUP = REPO_ROOT / "deploy" / "one-server" / "setup.sh"
 SYSTEM_PYTHON = Path("/usr/bin/python3")
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 HUB_START_S = 60
 ASSIGNMENT = "01_neuron"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _digest(paths) -> str:
@@ -167,7 +148,7 @@ def klass():
     instructor = f"nncinst{tag}"
     students = [f"nncst{tag}{x}" for x in "abc"]
     users = [instructor, *students]
-    port, hub_port, api_port = _free_port(), _free_port(), _free_port()
+    port, hub_port, api_port = free_port(), free_port(), free_port()
     hub = None
     try:
         setup = [
@@ -200,17 +181,7 @@ def klass():
                 env={**os.environ, "PATH": f"{env / 'bin'}:{os.environ['PATH']}"},
             )
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + HUB_START_S
-        while True:
-            if hub.poll() is not None:
-                raise RuntimeError(f"JupyterHub exited:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{url}/hub/health", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"JupyterHub did not start:\n{log.read_text()}") from None
-                time.sleep(0.5)
+        wait_until_serving(f"{url}/hub/health", hub, HUB_START_S, log)
         yield Class(
             base=base,
             env=env,
@@ -249,13 +220,10 @@ def chromium():
 
 @pytest.fixture(scope="module")
 def shots(pytestconfig) -> Path:
-    """Screenshots for a person to look at: $NNCOURSE_HUB_SCREENSHOTS, or
-    nncourse-hub-screenshots in the temporary folder (emptied at the start)."""
-    folder = os.environ.get("NNCOURSE_HUB_SCREENSHOTS")
-    folder = Path(folder) if folder else Path(tempfile.gettempdir()) / "nncourse-hub-screenshots"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
-    with capture.global_and_fixture_disabled():
-        print(f"\nclass test screenshots: {folder}", file=sys.stderr, flush=True)
-    return folder
+    """Screenshots for a person to look at."""
+    return screenshot_folder(
+        pytestconfig,
+        "NNCOURSE_HUB_SCREENSHOTS",
+        "nncourse-hub-screenshots",
+        "class test screenshots",
+    )
