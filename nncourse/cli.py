@@ -5,6 +5,7 @@ nncourse release 01_neuron       # only these assignments
 nncourse list                    # the assignments in solutions/ and whether released
 nncourse student-setup           # JupyterLab as students get it (Binder, browser tests)
 nncourse autograde 01_neuron --workers 2   # grade submitted/ (sandboxed, parallel)
+nncourse cells build/cells       # the solutions' code cells as .py files (for duplicates)
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from pathlib import Path
 
 from nncourse import nbgrader_run
 from nncourse.nbgrader_run import CourseError
+
+#: `nncourse autograde`'s exit status when some submission could not be graded (its row in
+#: grades.csv says why); the others are graded and recorded all the same.
+EXIT_SOME_FAILED = 3
 
 
 def cmd_release(args) -> int:
@@ -63,7 +68,16 @@ def cmd_autograde(args) -> int:
     except SandboxUnavailable as err:  # nothing was graded: say why, without a traceback
         raise CourseError(str(err)) from None
     failed = sum(o.status == "failed" for outcomes in results.values() for o in outcomes)
-    return 3 if failed else 0
+    return EXIT_SOME_FAILED if failed else 0
+
+
+def cmd_cells(args) -> int:
+    from nncourse import cells
+
+    root = nbgrader_run.find_root(args.root)
+    written = cells.extract(root, args.dest, args.assignments)
+    print(f"wrote {len(written)} code cells under {args.dest}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -142,6 +156,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-feedback", action="store_true", help="skip generate_feedback")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_autograde)
+
+    p = sub.add_parser(
+        "cells",
+        help="write the solutions' code cells as .py files, one per cell",
+        description="Write each code cell of solutions/<id>/<id>.ipynb to "
+        "DEST/<id>/c<NN>_<grade id>.py (DEST/<id>/ is emptied first), so that tools reading "
+        "only Python files, such as a duplicate finder, see the notebooks' code too.",
+    )
+    p.add_argument("dest", type=Path, nargs="?", default=Path("build/cells"), metavar="DEST")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: all")
+    p.set_defaults(func=cmd_cells)
     return parser
 
 

@@ -5,6 +5,7 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 # pytest-xdist runs two workers on two cores; a BLAS that also starts a thread per core in
@@ -25,3 +26,10 @@ def course(tmp_path_factory) -> Course:
     """One throwaway nbgrader course holding every notebook of solutions/ (each released
     on first use), shared by all tests of a pytest worker."""
     return Course(tmp_path_factory.mktemp("nbgrader-course"), known_solutions())
+
+
+@pytest.fixture
+def rng(request):
+    """A generator seeded from the test's own name: each test gets its own fixed stream,
+    unchanged when tests are added, removed or run alone."""
+    return np.random.default_rng(list(request.node.nodeid.encode()))

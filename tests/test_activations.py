@@ -13,11 +13,6 @@ from nnlib.gradcheck import numerical_gradient, relative_error
 TOL = 1e-7
 
 
-@pytest.fixture
-def rng():
-    return np.random.default_rng(20240601)
-
-
 @contextmanager
 def strict_numerics():
     """Turn every numpy warning into an error (underflow to 0 is exact rounding, not a fault)."""

@@ -11,11 +11,6 @@ from nnlib.losses import categorical_cross_entropy, quadratic
 TOL = 1e-7
 
 
-@pytest.fixture
-def rng():
-    return np.random.default_rng(5)
-
-
 # ----- (BP1) ------------------------------------------------------------------------------
 
 

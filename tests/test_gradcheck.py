@@ -7,11 +7,6 @@ from nnlib.gradcheck import check_layer, check_network, numerical_gradient, rela
 from nnlib.network import Network
 
 
-@pytest.fixture
-def rng():
-    return np.random.default_rng(11)
-
-
 def test_numerical_gradient_of_quadratic_form(rng):
     A = rng.standard_normal((4, 4))
     x = rng.standard_normal(4)

@@ -14,11 +14,6 @@ from nnlib.gradcheck import numerical_gradient, relative_error
 TOL = 1e-7
 
 
-@pytest.fixture
-def rng():
-    return np.random.default_rng(7)
-
-
 @contextmanager
 def strict_numerics():
     """Turn every numpy warning into an error (underflow to 0 is exact rounding, not a fault)."""

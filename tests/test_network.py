@@ -21,11 +21,6 @@ XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.array([0, 1, 1, 0])
 
 
-@pytest.fixture
-def rng():
-    return np.random.default_rng(2024)
-
-
 def _targets(output, n, k, rng):
     if output == "softmax":
         return rng.integers(0, k, n)

@@ -13,11 +13,6 @@ TOL = 1e-7
 COSTS = ["quadratic", "cross_entropy"]
 
 
-@pytest.fixture
-def rng():
-    return np.random.default_rng(99)
-
-
 def _data(rng, n=60):
     X = np.vstack([rng.normal(-1.0, 1.0, (n // 2, 2)), rng.normal(1.0, 1.0, (n // 2, 2))])
     return X, np.repeat([0.0, 1.0], n // 2)

@@ -12,7 +12,9 @@ objects, never reusing what ``sys.modules`` holds:
 
 While a copy is being loaded, every ``nnlib`` entry of ``sys.modules`` is set aside, so the
 copy's own imports (``from nnlib._checks import ...``) load fresh copies too, shared within
-one ``fresh()`` result; afterwards ``sys.modules`` is put back exactly as it was.
+one ``fresh()`` result; afterwards ``sys.modules`` is put back exactly as it was. A topic's
+checkers (``G.checks.backprop``, from ``nnlib/grading/checks/``) are loaded the same way, so
+the references they import at their top are fresh copies as well.
 """
 
 from __future__ import annotations
@@ -65,14 +67,27 @@ class References:
         return module
 
 
+class Checks(References):
+    """``G.checks.<topic>``: the fresh copy of ``nnlib.grading.checks.<topic>``."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        module = self._loader.load(f"nnlib.grading.checks.{name}")
+        setattr(self, name, module)
+        return module
+
+
 class Grader:
-    """The grading helpers of a fresh copy of ``nnlib.grading`` plus ``ref`` (the references)."""
+    """The grading helpers of a fresh copy of ``nnlib.grading``, plus ``ref`` (the
+    references) and ``checks`` (each topic's checkers), loaded in the same fresh copy."""
 
     def __init__(self, grading, loader: FreshLoader):
         for name in grading.__all__:
             if name != "fresh":
                 setattr(self, name, getattr(grading, name))
         self.ref = References(loader)
+        self.checks = Checks(loader)
 
     def __repr__(self) -> str:
         return "<fresh nnlib.grading helpers; references under .ref>"
