@@ -116,6 +116,29 @@ def test_input_modified_in_place_fails():
     assert "changed its input arg0 in place" in msg
 
 
+def test_assert_unchanged_names_the_changed_input():
+    x, y = np.ones(3), np.zeros(2)
+    G.assert_unchanged("f", [("x", x.copy(), x), ("y", y.copy(), y)])
+    y_after = np.zeros(3)  # a different shape counts as a change as well
+    msg = fails(G.assert_unchanged, "f", [("x", x.copy(), x), ("y", y, y_after)])
+    assert msg.startswith("f changed its input y in place")
+
+
+def test_mistake_values_computes_each_candidate_on_copies():
+    x = np.array([1.0, 2.0])
+
+    def doubles_in_place(v):
+        v *= 2
+        return v
+
+    got = G.mistake_values(
+        {"doubled": doubles_in_place, "fixed": np.zeros(2), "crashes": lambda v: v @ np.ones(5)},
+        x,
+    )
+    assert np.array_equal(got["doubled"], [2.0, 4.0]) and np.array_equal(x, [1.0, 2.0])
+    assert np.array_equal(got["fixed"], np.zeros(2)) and got["crashes"] is None
+
+
 def test_call_explains_unfinished_and_crashing_answers():
     def todo(z):
         raise NotImplementedError()

@@ -9,8 +9,11 @@ and then calls helpers instead of bare asserts:
 - ``G.check_derivative(g_prime, g, z, reference_prime=...)``: against the reference and
   against central differences of the student's own g;
 - ``G.check_backward(forward, backward, *inputs, reference=...)``: the same for layers;
+- ``G.assert_unchanged(label, [(name, before, after), ...])``: no input changed in place;
+- ``G.mistake_values(mistakes, *args)``: what each known mistake returns for these inputs;
 - ``G.assert_close``, ``G.assert_shape``, ``G.call``, ``G.quiet``, ``G.forbid``;
-- ``G.ref.<module>``: fresh copies of the nnlib reference modules.
+- ``G.ref.<module>``: fresh copies of the nnlib reference modules;
+- ``G.checks.<topic>``: each topic's checkers (``nnlib.grading.checks``), loaded afresh too.
 
 Guarantees: nothing is written to stderr by a check (nbgrader would zero the cell), so a
 student's harmless warning costs nothing, while a wrong result raises ``AssertionError``.
@@ -28,8 +31,10 @@ stops a student from tampering with their own kernel: that is not where grades c
 from nnlib.grading.compare import (
     assert_close,
     assert_shape,
+    assert_unchanged,
     check_no_warnings,
     check_output,
+    mistake_values,
 )
 from nnlib.grading.feedback import fmt
 from nnlib.grading.forbid import forbid, forbidden
@@ -40,6 +45,7 @@ from nnlib.grading.reference import fresh
 __all__ = [
     "assert_close",
     "assert_shape",
+    "assert_unchanged",
     "call",
     "check_backward",
     "check_derivative",
@@ -49,5 +55,6 @@ __all__ = [
     "forbid",
     "forbidden",
     "fresh",
+    "mistake_values",
     "quiet",
 ]

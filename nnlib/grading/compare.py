@@ -124,6 +124,41 @@ def _copy(arg):
     return np.array(arg, copy=True) if isinstance(arg, np.ndarray) else arg
 
 
+def assert_unchanged(label: str, given) -> None:
+    """Fail if a call changed an input in place.
+
+    given: (name, copy taken before the call, the array the call received) for each array
+    input, e.g. ``[("x", x_before, x_passed)]``.
+    """
+    __tracebackhide__ = True
+    for name, old, new in given:
+        old, new = np.asarray(old), np.asarray(new)
+        if not np.array_equal(old, new, equal_nan=True):
+            raise AssertionError(
+                f"{label} changed its input {name} in place (e.g. with `{name} -= ...`); "
+                "work on a new array instead so the caller's data stay intact"
+            )
+
+
+def mistake_values(mistakes: dict | None, *args) -> dict:
+    """description -> what that known mistake returns for ``args``.
+
+    ``mistakes`` maps a description to a value, or to a callable taking ``args`` (each array
+    passed as a private copy). A callable that raises for these inputs (the mistake cannot
+    happen with these shapes) maps to None, which matches nothing.
+    """
+    resolved = {}
+    for description, candidate in (mistakes or {}).items():
+        if callable(candidate):
+            try:
+                with quiet():
+                    candidate = candidate(*[_copy(a) for a in args])
+            except Exception:  # noqa: BLE001 (a candidate that cannot be computed does not match)
+                candidate = None
+        resolved[description] = candidate
+    return resolved
+
+
 def check_output(
     fn,
     *args,
@@ -149,22 +184,15 @@ def check_output(
     before = [_copy(a) if isinstance(a, np.ndarray) else None for a in args]
     with forbidden(fn, forbid):
         received = call(fn, *args, name=label)
-    for arg_name, old, new in zip(names, before, args, strict=True):
-        unchanged = old is None or (old.shape == new.shape and np.array_equal(old, new, True))
-        if not unchanged:
-            raise AssertionError(
-                f"{label} changed its input {arg_name} in place (e.g. with `{arg_name} -= ...`); "
-                "work on a new array instead so the caller's data stay intact"
-            )
-    resolved = {}
-    for description, candidate in (mistakes or {}).items():
-        if callable(candidate):
-            try:
-                with quiet():
-                    candidate = candidate(*[_copy(a) for a in args])
-            except Exception:  # a candidate that cannot be computed here just does not match
-                candidate = None
-        resolved[description] = candidate
+    assert_unchanged(
+        label,
+        [
+            (n, old, new)
+            for n, old, new in zip(names, before, args, strict=True)
+            if old is not None
+        ],
+    )
+    resolved = mistake_values(mistakes, *args)
     inputs = {n: a for n, a in zip(names, args, strict=True) if isinstance(a, np.ndarray)}
     assert_close(received, expected, label, rtol, atol, resolved, inputs, check_dtype)
     return received

@@ -18,10 +18,18 @@ central difference straddles the corner and is meaningless.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from nnlib.gradcheck import numerical_gradient, relative_error
-from nnlib.grading.compare import RTOL, assert_close, assert_shape
+from nnlib.grading.compare import (
+    RTOL,
+    assert_close,
+    assert_shape,
+    assert_unchanged,
+    mistake_values,
+)
 from nnlib.grading.feedback import explain
 from nnlib.grading.forbid import forbidden
 from nnlib.grading.quiet import call, invoke, quiet
@@ -144,25 +152,17 @@ def check_backward(
     with forbidden(backward, forbid):
         raw = call(backward, dout_passed, *passed, name=b_label)
     grads = _as_list(raw, len(wrt), b_label)
-    for label, old, new in zip(("dout", *names), (dout, *xs), (dout_passed, *passed), strict=True):
-        if not np.array_equal(old, new, equal_nan=True):
-            raise AssertionError(
-                f"{b_label} changed its input {label} in place; backward must not modify its "
-                "inputs (compute new arrays instead)"
-            )
+    assert_unchanged(
+        b_label, zip(("dout", *names), (dout, *xs), (dout_passed, *passed), strict=True)
+    )
     ref = None
     if reference is not None:
         with quiet():
             ref = _as_list(reference(dout.copy(), *[x.copy() for x in xs]), len(wrt), "reference")
     wrong = {}
-    for description, candidate in (mistakes or {}).items():
-        try:
-            with quiet():
-                wrong[description] = _as_list(
-                    candidate(dout.copy(), *[x.copy() for x in xs]), len(wrt), description
-                )
-        except Exception:  # a candidate that does not apply here simply does not match
-            continue
+    for description, value in mistake_values(mistakes, dout, *xs).items():
+        with contextlib.suppress(AssertionError):  # None or another structure: no match
+            wrong[description] = _as_list(value, len(wrt), description)
     inputs_shown = {"dout": dout, **{names[i]: xs[i] for i in wrt}}
     for k, i in enumerate(wrt):
         label = f"{b_label}: gradient w.r.t. {names[i]}"
