@@ -443,3 +443,153 @@ def test_forbid_ignores_a_student_function_rebound_over_the_reference(monkeypatc
         assert np.allclose(fn(z), 1 / (1 + np.exp(z)))  # the student's own still runs
         with pytest.raises(AssertionError, match="earns no points"):
             original(z)
+
+
+# --- forbidding methods and classes -------------------------------------------------------
+
+SHAPES = """
+import functools
+
+
+class Base:
+    def __init__(self, side):
+        self.side = side
+
+    def area(self):
+        return self.side**2
+
+
+class Square(Base):
+    def __init__(self, side):
+        super().__init__(side)  # a closure over __class__
+
+    @property
+    def perimeter(self):
+        return 4 * self.side
+
+    @staticmethod
+    def unit():
+        return 1.0
+
+    @classmethod
+    def of_side(cls, side):
+        return cls(side)
+
+    @functools.cached_property
+    def diagonal(self):
+        return self.side * 2**0.5
+
+    class Corner:
+        def angle(self):
+            return 90
+"""
+
+
+@pytest.fixture
+def shapes(tmp_path, monkeypatch):
+    """A module outside nnlib with the kinds of class members nnlib has few of."""
+    (tmp_path / "forbid_shapes.py").write_text(SHAPES)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "forbid_shapes", raising=False)
+    import forbid_shapes
+
+    yield forbid_shapes
+    sys.modules.pop("forbid_shapes", None)
+
+
+def test_forbid_a_method_of_the_sigmoid_neuron_in_every_form():
+    import nnlib.neuron
+
+    X, y = np.array([[1.0, 2.0], [0.5, -1.0]]), np.array([1.0, 0.0])
+    ref = G.ref.neuron
+
+    class Mine(nnlib.neuron.SigmoidNeuron):  # inherits step
+        pass
+
+    forms = {
+        "instance": lambda: nnlib.neuron.SigmoidNeuron(2).step(X, y, 0.1),
+        "unbound": lambda: nnlib.neuron.SigmoidNeuron.step(Mine(2), X, y, 0.1),
+        "subclass": lambda: Mine(2).step(X, y, 0.1),
+        "fresh copy": lambda: ref.SigmoidNeuron(2).step(X, y, 0.1),
+        "through fit": lambda: ref.SigmoidNeuron(2).fit(X, y, epochs=1, eta=0.1),
+    }
+    for form, delegate in forms.items():
+        with G.forbidden(delegate, "nnlib.neuron.SigmoidNeuron.step") as fn:
+            msg = fails(fn)
+        assert "calling nnlib.neuron.SigmoidNeuron.step earns no points" in msg, form
+        delegate()  # restored afterwards
+    # the rest of the class and the module's functions still work while step is forbidden
+    with G.forbidden(None, "nnlib.neuron.SigmoidNeuron.step"):
+        assert nnlib.neuron.SigmoidNeuron(2).predict(X).shape == (2,)
+        assert np.shape(nnlib.neuron.neuron_gradients(np.zeros(2), 0.0, X, y)[0]) == (2,)
+
+
+def test_forbid_a_whole_class_covers_every_kind_of_member(shapes):
+    calls = {
+        "__init__ through super()": lambda: shapes.Square(2),
+        "property": lambda: shapes.Square.perimeter.fget(object.__new__(shapes.Square)),
+        "staticmethod": lambda: shapes.Square.unit(),
+        "classmethod": lambda: shapes.Square.of_side.__func__(shapes.Base, 3),
+        "cached_property": lambda: shapes.Square.diagonal.func(shapes.Base(1)),
+        "nested class": lambda: shapes.Square.Corner().angle(),
+    }
+    with G.forbidden(None, "forbid_shapes.Square"):
+        for member, delegate in calls.items():
+            assert "calling forbid_shapes.Square earns no points" in fails(delegate), member
+        assert shapes.Base(3).area() == 9  # the base class is not part of Square
+    square = shapes.Square(2)
+    assert (square.perimeter, square.unit(), shapes.Square.Corner().angle()) == (8, 1.0, 90)
+
+
+def test_forbid_methods_with_a_closure_and_members_by_name(shapes):
+    with G.forbidden(None, "forbid_shapes.Square.__init__"):
+        assert "write this yourself" in fails(shapes.Square, 2)  # a closure (super())
+        assert shapes.Base(2).side == 2
+    for target, delegate in [
+        ("forbid_shapes.Square.perimeter", lambda: shapes.Square(2).perimeter),
+        ("forbid_shapes.Square.unit", lambda: shapes.Square.unit()),
+        ("forbid_shapes.Square.of_side", lambda: shapes.Square.of_side(2)),
+        ("forbid_shapes.Square.area", lambda: shapes.Square(2).area()),  # the inherited one
+    ]:
+        with G.forbidden(None, target):
+            assert f"calling {target} earns no points" in fails(delegate), target
+        delegate()
+    for bad in ("forbid_shapes.Square.side", "forbid_shapes.Square.missing"):
+        with pytest.raises(ValueError, match="cannot forbid"):
+            with G.forbidden(None, bad):
+                pass
+
+
+def test_forbid_reaches_a_module_imported_only_during_the_call(monkeypatch):
+    import nnlib
+    import nnlib.neuron
+
+    monkeypatch.delitem(sys.modules, "nnlib.neuron")
+    monkeypatch.setattr(nnlib, "neuron", nnlib.neuron)  # put back the package attribute too
+
+    def fit_by_late_import(X, y):
+        from nnlib.neuron import SigmoidNeuron  # first imported here
+
+        return SigmoidNeuron(2).fit(X, y, epochs=1, eta=0.1)
+
+    X, y = np.array([[1.0, 2.0], [0.5, -1.0]]), np.array([1.0, 0.0])
+    with G.forbidden(fit_by_late_import, "nnlib.neuron.SigmoidNeuron.fit") as fn:
+        assert "calling nnlib.neuron.SigmoidNeuron.fit earns no points" in fails(fn, X, y)
+    assert len(fit_by_late_import(X, y)["cost"]) == 1
+
+
+def test_the_sandbox_view_strips_methods_and_classes(tmp_path):
+    """The graded path resolves the same targets (jail.hidden_targets uses code_keys)."""
+    from nncourse.autograde import jail
+
+    targets = jail.hidden_targets(
+        {"nnlib.neuron.SigmoidNeuron.fit", "nnlib.perceptron.Perceptron"}
+    )
+    by_name = {q: t for keys in targets.values() for q, t in keys.items()}
+    assert by_name["SigmoidNeuron.fit"] == "nnlib.neuron.SigmoidNeuron.fit"
+    assert "SigmoidNeuron.step" not in by_name
+    assert (
+        by_name["Perceptron.fit"]
+        == by_name["Perceptron.__init__"]
+        == "nnlib.perceptron.Perceptron"
+    )
