@@ -13,6 +13,10 @@ the cell then "hangs" until the cell timeout, with the reply already received. T
 below hand the frames to the asyncio socket itself, which re-checks for waiting readers
 after every send.
 
+The course's own widget cells cannot meet this: they use nnlib.widgets, which draws into an
+image widget and involves no Output widget, so no client sends anything while they run,
+whichever client runs them. This client is for the `interact` cells a student writes.
+
 Where it is used: a normal install of the course (`pip install .`, the Binder and grader
 images) puts the config files of nncourse/jupyter-config/ into `{sys.prefix}/etc/jupyter`
 (data files in pyproject.toml). They set `AsyncKernelManager.client_class` for `jupyter

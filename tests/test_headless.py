@@ -1,4 +1,10 @@
-"""Headless runs of widget notebooks never stall (see nncourse/kernel_client.py).
+"""Headless runs of widget notebooks never stall.
+
+The course's own widget cells use nnlib.widgets, which involves no Output widget: then no
+client sends anything while a cell runs, and nothing can stall, whichever client runs the
+notebook (the stock jupyter_client one included, as in any nbclient or nbconvert that reads
+no course config). The course's kernel client (nncourse/kernel_client.py) covers the
+`interact` cells a student writes, wherever its config files are read:
 
 A normal install of the course puts the config files of nncourse/jupyter-config/ into
 {sys.prefix}/etc/jupyter, so that `jupyter nbconvert`, `jupyter execute` and `nbgrader` use
@@ -28,6 +34,7 @@ from nbclient.util import run_sync
 from nbconvert.nbconvertapp import NbConvertApp
 from nbgrader.apps import ValidateApp
 from nbgrader_harness import REPO_ROOT
+from traitlets.config import Config
 
 from nncourse.kernel_client import KernelClient, client_config
 
@@ -52,12 +59,29 @@ def gate{i}(w1=1.0, w2=1.0, b=-1.5):
 WIDGET_CELLS = 4
 
 
-def widget_notebook():
-    """`interact` cells with many outputs, like the gate sliders of 02_perceptron."""
-    setup = "from ipywidgets import interact\n"
-    setup += "corners = [(0, 0), (0, 1), (1, 0), (1, 1)]"
+# The course's way: a figure and printed lines, redrawn by nnlib.widgets.explore.
+EXPLORE = """\
+def gate{i}(w1=1.0, w2=1.0, b=-1.5):
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.plot([0, 1], [b, w1 + w2 + b])
+    for x1, x2 in corners * 10:
+        print(f"{{x1}} {{x2}} -> {{int(w1 * x1 + w2 * x2 + b > 0)}}")
+explore(gate{i}, **{{k: FloatSlider(value=v, min=-3, max=3) for k, v in
+                    dict(w1=1.0, w2=1.0, b=-1.5).items()}})
+"""
+# jupyter_client's own asynchronous client, whatever config files this machine holds.
+STOCK_CLIENT = {
+    "AsyncKernelManager": {"client_class": "jupyter_client.asynchronous.AsyncKernelClient"}
+}
+
+
+def widget_notebook(cell=GATE):
+    """Widget cells with many outputs, like the gate sliders of 02_perceptron: `interact`
+    cells (GATE), or the course's explorers (EXPLORE)."""
+    setup = "from ipywidgets import FloatSlider, interact\nimport matplotlib.pyplot as plt\n"
+    setup += "from nnlib.widgets import explore\ncorners = [(0, 0), (0, 1), (1, 0), (1, 1)]"
     cells = [nbformat.v4.new_code_cell(setup)]
-    cells += [nbformat.v4.new_code_cell(GATE.format(i=i)) for i in range(WIDGET_CELLS)]
+    cells += [nbformat.v4.new_code_cell(cell.format(i=i)) for i in range(WIDGET_CELLS)]
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}  # fmt: skip
@@ -138,10 +162,10 @@ def stalled_nbclient_run(path: Path, km: AsyncKernelManager) -> bool:
     return max(seconds.values()) >= 0.8 * CELL_TIMEOUT_S
 
 
-def stalled_command(args: list[str], cwd: Path) -> bool:
-    """Run a headless command (with the course's config files); True if it stalled."""
+def stalled_command(args: list[str], cwd: Path, env: dict) -> bool:
+    """Run a headless command; True if it stalled."""
     start = time.monotonic()
-    done = subprocess.run(args, cwd=cwd, env=course_config_env(), capture_output=True,
+    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=300)  # fmt: skip
     assert done.returncode == 0 or "Timeout" in done.stderr, done.stderr[-2000:]
     return done.returncode != 0 or time.monotonic() - start >= COMMAND_TIMEOUT_S
@@ -155,11 +179,32 @@ def notebook(tmp_path):
 
 
 @pytest.fixture
-def kernel():
+def explore_notebook(tmp_path):
+    path = tmp_path / "explore.ipynb"
+    nbformat.write(widget_notebook(EXPLORE), path)
+    return path
+
+
+def started_kernel(config):
     """One kernel for the nbclient runs (each run has its own client, where the stall is),
-    started by the kernel manager nbclient makes with the course's config."""
-    km = AsyncKernelManager(config=client_config())
+    started by a kernel manager with this config."""
+    km = AsyncKernelManager(config=config)
     run_sync(km.start_kernel)()
+    return km
+
+
+@pytest.fixture
+def kernel():
+    """The kernel manager nbclient makes with the course's config."""
+    km = started_kernel(client_config())
+    yield km
+    run_sync(km.shutdown_kernel)(now=True)
+
+
+@pytest.fixture
+def stock_kernel():
+    """The kernel manager of an nbclient that reads no course config."""
+    km = started_kernel(Config(STOCK_CLIENT))
     yield km
     run_sync(km.shutdown_kernel)(now=True)
 
@@ -172,15 +217,49 @@ def test_nbclient_never_stalls(notebook, kernel, busy_machine):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(NBCLIENT_RUNS * (WIDGET_CELLS + 1) * CELL_TIMEOUT_S)
+def test_the_course_explorers_never_stall_even_with_the_stock_client(
+    explore_notebook, stock_kernel, busy_machine
+):
+    assert stock_kernel.client_factory is not KernelClient
+    stalls = sum(
+        stalled_nbclient_run(explore_notebook, stock_kernel) for _ in range(NBCLIENT_RUNS)
+    )
+    assert stalls == 0, f"{stalls} of {NBCLIENT_RUNS} runs waited for the cell timeout"
+
+
+def headless_commands(notebook: Path, *options: str) -> dict[str, list[str]]:
+    """`jupyter nbconvert --execute` and `nbgrader validate` of the notebook, with options."""
+    timeout = f"--ExecutePreprocessor.timeout={COMMAND_TIMEOUT_S}"
+    return {
+        "nbconvert": [str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
+                      "--output", "out.ipynb", timeout, *options, notebook.name],
+        "validate": [str(BIN / "nbgrader"), "validate", timeout, *options, notebook.name],
+    }  # fmt: skip
+
+
+def stalls_of(commands: dict[str, list[str]], cwd: Path, env: dict) -> dict[str, int]:
+    return {
+        name: sum(stalled_command(args, cwd, env) for _ in range(COMMAND_RUNS))
+        for name, args in commands.items()
+    }
+
+
+@pytest.mark.slow
 @pytest.mark.timeout(2 * COMMAND_RUNS * (COMMAND_TIMEOUT_S + 60))
 def test_nbconvert_and_nbgrader_validate_never_stall(notebook, busy_machine):
     # From the notebook's folder: no nbgrader_config.py there, only the course's config files.
-    timeout = f"--ExecutePreprocessor.timeout={COMMAND_TIMEOUT_S}"
-    nbconvert = [str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
-                 "--output", "out.ipynb", timeout, notebook.name]  # fmt: skip
-    validate = [str(BIN / "nbgrader"), "validate", timeout, notebook.name]
-    stalls = {
-        "nbconvert": sum(stalled_command(nbconvert, notebook.parent) for _ in range(COMMAND_RUNS)),
-        "validate": sum(stalled_command(validate, notebook.parent) for _ in range(COMMAND_RUNS)),
-    }
+    stalls = stalls_of(headless_commands(notebook), notebook.parent, course_config_env())
+    assert stalls == {"nbconvert": 0, "validate": 0}, f"runs that stalled: {stalls}"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(2 * COMMAND_RUNS * (COMMAND_TIMEOUT_S + 60))
+def test_the_course_explorers_never_stall_in_commands_with_the_stock_client(
+    explore_notebook, busy_machine
+):
+    (stock,) = STOCK_CLIENT["AsyncKernelManager"].values()
+    commands = headless_commands(explore_notebook, f"--AsyncKernelManager.client_class={stock}")
+    env = {k: v for k, v in os.environ.items() if k != "JUPYTER_CONFIG_PATH"}
+    stalls = stalls_of(commands, explore_notebook.parent, env)
     assert stalls == {"nbconvert": 0, "validate": 0}, f"runs that stalled: {stalls}"

@@ -15,6 +15,7 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 # How an unsolved exercise shows: its NotImplementedError, or the test cell's message.
 NOT_WRITTEN = re.compile(r"NotImplementedError|is not written yet")
 STDOUT = '[data-mime-type="application/vnd.jupyter.stdout"]'
+EXPLORER_TEXT = ".jp-OutputArea-output .widget-html pre"  # what an explorer's function printed
 
 # In the page: the state of the run (every code cell's prompt) and of the kernel.
 JS_RUN_STATE = """() => {
@@ -194,17 +195,20 @@ CONTROLS = (
     ".jp-Notebook .widget-checkbox"
 )
 
+# An explorer (nnlib.widgets) keeps its <img> and gives it a new src at each redraw, and
+# replaces the <pre> of its text: a stale mark remembers the src it was made for.
 JS_MARK_STALE = """cell => { for (const el of cell.querySelectorAll(
-    '.jp-OutputArea-output pre, .jp-OutputArea-output img')) el.dataset.stale = '1'; }"""
+    '.jp-OutputArea-output pre, .jp-OutputArea-output img')) el.dataset.stale = el.src || '1'; }"""
 
 # In the page: after a move, either a traceback shows in the cell, or a fresh marker line
-# (stdout) and a fresh image have been drawn.
+# (stdout, or an explorer's text) and a fresh image have been drawn.
 JS_REDRAWN = f"""cell => {{
   const outs = [...cell.querySelectorAll('.jp-OutputArea-output')];
   const tb = outs.map(o => o.innerText).find(t => /Traceback \\(most recent call last\\)/.test(t));
   if (tb) return {{error: tb}};
-  const fresh = sel => [...cell.querySelectorAll(sel)].filter(e => !e.dataset.stale);
-  const markers = fresh('.jp-OutputArea-output{STDOUT} pre')
+  const fresh = sel => [...cell.querySelectorAll(sel)].filter(
+      e => !e.dataset.stale || (e.src && e.src !== e.dataset.stale));
+  const markers = fresh('.jp-OutputArea-output{STDOUT} pre, {EXPLORER_TEXT}')
       .map(e => e.innerText.trim()).filter(t => t);
   const images = fresh('.jp-OutputArea-output img');
   return markers.length && images.length ? {{marker: markers[markers.length - 1]}} : null;
