@@ -1,5 +1,6 @@
-"""Every solution notebook runs top to bottom, as the autograder runs it, within budget, and
-every figure its prose quotes agrees with the output of the cell that computes it.
+"""Every solution notebook runs top to bottom, as the autograder runs it, within budget,
+every figure its prose quotes agrees with the output of the cell that computes it, and no
+widget cell makes an Output widget (a headless run could stall there).
 
 A markdown cell declares the figures it quotes in its metadata, next to the prose::
 
@@ -111,6 +112,23 @@ def test_setup_cell_reports_the_blas_threads(assignment, monkeypatch):
     """The first cell says how many BLAS threads nnlib chose, and why (nnlib.threads)."""
     first = next(c for c in executed(assignment, monkeypatch).cells if c.cell_type == "code")
     assert re.search(r"^BLAS: \d+ threads? \(.+\)$", text_output(first), re.M), text_output(first)
+
+
+def widget_models(nb) -> list[str]:
+    """The model name of every widget the executed notebook made (nbclient keeps their state)."""
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    return [model["model_name"] for model in state.get("state", {}).values()]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(NOTEBOOK_BUDGET_S)
+@pytest.mark.parametrize("assignment", known_solutions())
+def test_widget_cells_make_no_output_widget(assignment, monkeypatch):
+    """A headless client sends an Output widget its state while the cell runs, which can
+    stall the run (nncourse/kernel_client.py): the course's figures use nnlib.widgets."""
+    models = widget_models(executed(assignment, monkeypatch))
+    assert "ImageModel" in models, "every notebook has an explorer (nnlib.widgets.explore)"
+    assert "OutputModel" not in models
 
 
 def test_figure_problems_are_found():
