@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from nnlib import activations, losses
 from nnlib._checks import as_float_array
-from nnlib.layers.base import ArrayRecycler
+from nnlib.layers.memory import ArrayRecycler, BufferPool
 
 _ALIASES = {
     "softmax_cross_entropy": "categorical_cross_entropy",
@@ -55,10 +55,13 @@ class Sequential:
         self.loss_name = _ALIASES.get(loss, loss)
         self.cost, self.cost_grad = losses.get(self.loss_name)
         self.layers[0].needs_input_grad = bool(input_grad)
-        # one recycler for all layers: arrays that die early in a step are reused later in it
+        # The model passes its memory in (nnlib.layers.memory): one recycler for all layers,
+        # so that arrays that die early in a step are reused later in it, and a scratch pool
+        # for each layer. Only speed depends on it, never a number.
         recycler = ArrayRecycler()
         for layer in self.layers:
             layer.recycler = recycler
+            layer.pool = BufferPool()
 
     # ----- passes -----------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from nnlib.layers import (
     maxpool_backward,
     maxpool_forward,
 )
-from nnlib.layers.base import ArrayRecycler
+from nnlib.layers.memory import ArrayRecycler, BufferPool
 
 TOL = 1e-7  # float64 central differences agree with a correct gradient to ~1e-9
 
@@ -555,6 +555,7 @@ def test_layer_gradient_matches_numerical_gradient_of_a_cost():
 )
 def test_reused_buffers_never_overwrite_arrays_the_caller_kept(layer, shape):
     """Layers recycle their output and dx arrays only once nobody else holds them."""
+    layer.recycler, layer.pool = ArrayRecycler(), BufferPool()  # as a model passes them in
     rng = np.random.default_rng(20)
     x1, x2 = rng.standard_normal(shape), rng.standard_normal(shape)
     out1 = layer.forward(x1)
@@ -571,3 +572,109 @@ def test_reused_buffers_never_overwrite_arrays_the_caller_kept(layer, shape):
     out3 = layer.forward(x1)
     np.testing.assert_array_equal(out3, kept_out)
     np.testing.assert_array_equal(layer.backward(np.ones(out3.shape)), kept_dx)
+
+
+# ----- memory: passed in by the model, never changing a number ----------------------------
+
+
+def _memory_layers(rng):
+    return [
+        Conv2D(2, 3, 3, padding=1, rng=rng),
+        ReLU(),
+        MaxPool2D(2),
+        Conv2D(3, 2, 2, stride=2, rng=rng),
+        ReLU(),
+        AvgPool2D(2, 1),
+        Flatten(),
+        Dense(2, 4, rng=rng),
+    ]
+
+
+def test_a_layer_on_its_own_has_no_memory_and_a_model_passes_it_in():
+    from nnlib.model import Sequential
+
+    layers = _memory_layers(np.random.default_rng(22))
+    assert all(layer.recycler is None and layer.pool is None for layer in layers)
+    model = Sequential(layers, input_grad=True)
+    recyclers = {id(layer.recycler) for layer in model.layers}
+    pools = {id(layer.pool) for layer in model.layers}
+    assert len(recyclers) == 1 and isinstance(model.layers[0].recycler, ArrayRecycler)
+    assert len(pools) == len(layers)  # scratch buffers are per layer (two ReLUs, two masks)
+    assert all(isinstance(layer.pool, BufferPool) for layer in model.layers)
+
+
+def test_memory_changes_no_number():
+    """The same layers with and without a model's memory give bit-identical results."""
+    from nnlib.model import Sequential
+
+    rng = np.random.default_rng(23)
+    x = rng.standard_normal((3, 2, 8, 8))
+    dout = rng.standard_normal((3, 4))
+    plain = _memory_layers(np.random.default_rng(24))
+    model = Sequential(_memory_layers(np.random.default_rng(24)), input_grad=True)
+    for _ in range(3):  # later steps run on recycled arrays
+        a = x
+        for layer in plain:
+            a = layer.forward(a, train=True)
+        delta = dout
+        for layer in reversed(plain):
+            delta = layer.backward(delta)
+        np.testing.assert_array_equal(model.forward(x, train=True), a)
+        np.testing.assert_array_equal(model.backward(dout), delta)
+        for mine, theirs in zip(model.layers, plain, strict=True):
+            for key in theirs.grads:
+                np.testing.assert_array_equal(mine.grads[key], theirs.grads[key])
+
+
+@pytest.mark.parametrize("axis_order", [None, (1, 0, 2, 3), (0, 2, 3, 1)])
+def test_memory_empty_lays_out_arrays_alike_with_and_without_a_recycler(axis_order):
+    from nnlib.layers import memory
+
+    shape = (2, 3, 4, 5)
+    fresh = memory.empty(None, shape, np.float32, axis_order)
+    recycled = memory.empty(ArrayRecycler(), shape, np.float32, axis_order)
+    assert fresh.shape == recycled.shape == shape
+    assert fresh.dtype == recycled.dtype == np.float32
+    assert fresh.strides == recycled.strides
+    expected = tuple(range(4)) if axis_order is None else axis_order
+    assert memory.memory_axis_order(fresh) == expected
+    like = memory.empty_like(None, fresh)
+    assert like.strides == fresh.strides and not np.shares_memory(like, fresh)
+
+
+def test_buffer_pool_reuses_one_buffer_per_name():
+    pool = BufferPool()
+    a = pool.get("cols", (3, 4), np.float64)
+    b = pool.get("cols", (2, 5), np.float64)  # smaller: a view of the same memory
+    assert np.shares_memory(a, b) and b.shape == (2, 5) and b.flags.c_contiguous
+    assert not np.shares_memory(a, pool.get("mask", (3, 4), np.float64))
+    assert pool.get("cols", (3, 4), np.float32).dtype == np.float32  # another dtype: new
+
+
+def test_conv_and_pool_caches_are_named_tuples_read_by_name_or_position():
+    from nnlib.layers.conv import ConvCache
+    from nnlib.layers.pool import AvgPoolCache, MaxPoolCache, PoolGeometry
+
+    rng = np.random.default_rng(25)
+    x = rng.standard_normal((2, 3, 7, 6))
+    W, b = rng.standard_normal((4, 3, 3, 2)), rng.standard_normal(4)
+    out, cache = conv2d_forward(x, W, b, stride=(2, 1), padding=(1, 0))
+    assert isinstance(cache, ConvCache) and isinstance(cache, tuple)
+    assert cache.x_shape == cache[0] == x.shape and cache.x_dtype == cache[1] == x.dtype
+    assert cache.xp_shape == cache[2] == (3, 2, 9, 6)
+    assert cache.cols is cache[3] and cache.cols.shape == (3 * 3 * 2 + 1, 2 * 4 * 5)
+    np.testing.assert_array_equal(cache.cols[-1], 1.0)  # the bias row
+    assert cache.W is cache[4] is W
+    assert (cache.stride, cache.padding, cache.out_hw) == cache[5:] == ((2, 1), (1, 0), (4, 5))
+    assert out.shape == (2, 4, 4, 5)
+
+    out, cache = maxpool_forward(x, 3, 2)
+    assert isinstance(cache, MaxPoolCache) and cache.out is cache[4] is out
+    assert cache.x_shape == cache[0] == x.shape and cache.x_axes == cache[2] == (0, 1, 2, 3)
+    assert cache.xw is cache[3] and cache.xw.shape == (9, 2, 3, 3, 2)
+    assert isinstance(cache.geom, PoolGeometry) and cache.geom == cache[5] == (3, 3, 2, 2, 3, 2)
+    assert (cache.geom.kh, cache.geom.sw, cache.geom.ho, cache.geom.wo) == (3, 2, 3, 2)
+
+    out, cache = avgpool_forward(x, (2, 3))
+    assert isinstance(cache, AvgPoolCache) and cache.geom == cache[2] == (2, 3, 2, 3, 3, 2)
+    assert cache.x_shape == cache[0] == x.shape and cache.x_dtype == cache[1] == x.dtype

@@ -2,7 +2,11 @@
 
 Every layer has ``forward(x, train=False) -> out``, ``backward(dout) -> dx`` and the dicts
 ``params`` / ``grads``. The functional forms (``dense_forward`` ... ``dropout_backward``)
-return and take an explicit cache, CS231n style.
+return and take an explicit cache, CS231n style (the convolution's and the pooling
+layers' caches are named tuples: ``ConvCache``, ``MaxPoolCache``, ``AvgPoolCache``).
+
+The reusable memory that makes training steps fast (``nnlib.layers.memory``) is not part of
+a layer: a model passes it in, and a layer on its own allocates its arrays afresh.
 """
 
 from nnlib.layers.activation import ELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Tanh

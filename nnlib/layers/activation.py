@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from nnlib import activations
-from nnlib.layers.base import BufferPool, Layer
+from nnlib.layers import memory
+from nnlib.layers.base import Layer
 
 
 class Activation(Layer):
@@ -42,19 +43,18 @@ class ReLU(Activation):
 
     def __init__(self):
         super().__init__("relu")
-        self._pool = BufferPool()
 
     def _forward(self, z, train):
         # activations.relu(z), written into a reused array when the last one was let go
-        a = np.maximum(z, 0.0, out=self.recycler.empty_like(z))
+        a = np.maximum(z, 0.0, out=memory.empty_like(self.recycler, z))
         # keep g'(z) as a boolean mask: a quarter of the memory of z, so backward reads less
-        self.cache = np.greater(a, 0.0, out=self._pool.get("mask", a.shape, bool))
+        self.cache = np.greater(a, 0.0, out=memory.scratch(self.pool, "mask", a.shape, bool))
         return a
 
     def _backward(self, dout):
         if not self.needs_input_grad:
             return None
-        dx = self.recycler.empty_like(dout)
+        dx = memory.empty_like(self.recycler, dout)
         return np.multiply(dout, self.cache, out=dx)  # dC/dz = dC/da * g'(z)
 
     def __repr__(self):

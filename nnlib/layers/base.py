@@ -13,11 +13,14 @@ A layer is one step a -> f(a) of a network. It offers
 network: x is the data), so ``backward`` skips computing it and returns ``None``.
 
 ``backward`` never modifies ``dout``.
+
+Where a layer's arrays come from is not part of this contract: ``recycler`` and ``pool``
+are ``None`` for a layer on its own (every array is allocated afresh), and a model passes in
+the reusable memory of ``nnlib.layers.memory`` (``Sequential`` gives all its layers one
+``ArrayRecycler`` and each layer its own ``BufferPool``). The numbers are the same either way.
 """
 
 from __future__ import annotations
-
-import sys
 
 import numpy as np
 
@@ -64,8 +67,10 @@ class Layer:
         self.needs_input_grad = True
         self.cache = None
         self._out_shape: tuple | None = None
-        # where outputs and input gradients come from (Sequential shares one among layers)
-        self.recycler = ArrayRecycler()
+        # reusable memory for outputs and gradients (ArrayRecycler) and for scratch arrays
+        # (BufferPool), passed in by the model; None: allocate afresh (see the docstring)
+        self.recycler = None
+        self.pool = None
 
     # ----- public interface -------------------------------------------------------------
 
@@ -110,89 +115,3 @@ class Layer:
 
     def _backward(self, dout: np.ndarray) -> np.ndarray | None:
         return dout
-
-
-class BufferPool:
-    """Scratch arrays a layer reuses from step to step instead of allocating anew.
-
-    Large temporaries (im2col matrices, padded images) allocated and freed every training
-    step make the C allocator return the memory to the system and fault it in again each
-    time; keeping one flat array per purpose and viewing its first elements avoids that.
-    Only internal temporaries live here, never an array handed back to the caller.
-    """
-
-    def __init__(self) -> None:
-        self._flat: dict[str, np.ndarray] = {}
-
-    def get(self, name: str, shape: tuple, dtype) -> np.ndarray:
-        """A C-contiguous array of ``shape`` and ``dtype`` (contents undefined)."""
-        size = 1
-        for s in shape:
-            size *= s
-        dtype = np.dtype(dtype)
-        flat = self._flat.get(name)
-        if flat is None or flat.dtype != dtype or flat.size < size:
-            flat = np.empty(size, dtype=dtype)
-            self._flat[name] = flat
-        return flat[:size].reshape(shape)
-
-    def clear(self) -> None:
-        """Drop every buffer (frees the memory)."""
-        self._flat.clear()
-
-
-def memory_axis_order(a: np.ndarray) -> tuple:
-    """Axes of ``a`` from the largest stride to the smallest: its layout in memory."""
-    return tuple(int(i) for i in np.argsort([-abs(s) for s in a.strides], kind="stable"))
-
-
-class ArrayRecycler:
-    """Hands out arrays for layer outputs and gradients, recycling those nobody holds any more.
-
-    An array goes back into use only when no reference to it (or to a view of it) is left
-    outside the recycler, so an array the caller kept is never overwritten. ``Sequential``
-    gives all its layers one recycler: an output that died early in the step (the
-    convolution's z once ReLU has used it) then serves as a gradient later in the same step,
-    which keeps the memory a step touches small.
-    """
-
-    def __init__(self, limit: int = 16) -> None:
-        self.limit = limit
-        self._arrays: list[np.ndarray] = []
-
-    def empty(self, shape, dtype, axis_order=None) -> np.ndarray:
-        """An array of ``shape`` (contents undefined), laid out in memory with its axes in
-        ``axis_order`` (outermost first; C order by default)."""
-        dtype = np.dtype(dtype)
-        mem_shape = tuple(shape) if axis_order is None else tuple(shape[i] for i in axis_order)
-        for i in range(len(self._arrays)):
-            if _free_match(self._arrays, i, mem_shape, dtype):
-                arr = self._arrays[i]
-                break
-        else:
-            arr = np.empty(mem_shape, dtype)
-            self._arrays.append(arr)
-            if len(self._arrays) > self.limit:
-                del self._arrays[0]  # forget the oldest: bounded memory
-        return arr if axis_order is None else arr.transpose(np.argsort(axis_order))
-
-    def empty_like(self, like: np.ndarray) -> np.ndarray:
-        """An array shaped, typed and laid out like ``like``."""
-        return self.empty(like.shape, like.dtype, memory_axis_order(like))
-
-
-def _free_match(arrays: list, i: int, shape: tuple, dtype) -> bool:
-    value = arrays[i]
-    return value.shape == shape and value.dtype == dtype and sys.getrefcount(value) == _UNSHARED
-
-
-# The count sys.getrefcount sees, inside _free_match, for an array held by nothing but the
-# recycler's list, measured the same way so it does not depend on the interpreter's own
-# bookkeeping.
-def _unshared_count() -> int:
-    probe = [np.empty(1)]
-    value = probe[0]
-    return sys.getrefcount(value)
-
-
-_UNSHARED = _unshared_count()

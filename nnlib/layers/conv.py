@@ -25,11 +25,14 @@ the same kind reads it back without a copy either.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from nnlib import init as _init
 from nnlib._checks import as_float_array
-from nnlib.layers.base import BufferPool, Layer
+from nnlib.layers import memory
+from nnlib.layers.base import Layer
 
 
 def _pair(v, name: str) -> tuple[int, int]:
@@ -66,7 +69,29 @@ def conv_output_size(n: int, k: int, stride: int = 1, padding: int = 0) -> int:
     return span // stride + 1
 
 
-def _channel_first_padded(x, ph, pw, pool: BufferPool | None):
+class ConvCache(NamedTuple):
+    """What the convolution's backward pass needs from its forward pass.
+
+    A named tuple: its fields can also be read by position, in this order (k = c_in kh kw).
+    """
+
+    #: (n, c_in, H, W) and the dtype of the input x
+    x_shape: tuple
+    x_dtype: np.dtype
+    #: (c_in, n, H + 2 ph, W + 2 pw): the channel-first padded input
+    xp_shape: tuple
+    #: (k + 1, n H_out W_out): the im2col matrix with its last row of ones (the bias trick)
+    cols: np.ndarray
+    #: (c_out, c_in, kh, kw): the filters
+    W: np.ndarray
+    #: (sh, sw) and (ph, pw)
+    stride: tuple
+    padding: tuple
+    #: (H_out, W_out)
+    out_hw: tuple
+
+
+def _channel_first_padded(x, ph, pw, pool: memory.BufferPool | None):
     """x (n, c, H, W) -> channel-first zero-padded (c, n, H + 2 ph, W + 2 pw)."""
     xt = x.transpose(1, 0, 2, 3)  # a view: no copy
     if ph == 0 and pw == 0:
@@ -133,7 +158,10 @@ def _check_conv_input(x, W, stride, padding):
 
 
 def _conv_forward(x, W, b, stride, padding, pool=None, recycler=None):
-    """Shared forward: returns out (n, c_out, ho, wo) and the cache for ``_conv_backward``."""
+    """Shared forward: returns out (n, c_out, ho, wo) and its ``ConvCache``.
+
+    pool, recycler: the layer's memory (``nnlib.layers.memory``), or None to allocate afresh.
+    """
     ho, wo = _check_conv_input(x, W, stride, padding)
     c_out, c_in, kh, kw = W.shape
     (sh, sw), (ph, pw) = stride, padding
@@ -143,7 +171,7 @@ def _conv_forward(x, W, b, stride, padding, pool=None, recycler=None):
     # cols gets one extra row of ones so that the bias rides along in the matrix products
     # (the "bias trick"): [W_2d | b] @ [cols; 1] = W_2d @ cols + b.
     shape = (k + 1, n * ho * wo)
-    cols = np.empty(shape, x.dtype) if pool is None else pool.get("cols", shape, x.dtype)
+    cols = memory.scratch(pool, "cols", shape, x.dtype)
     im2col(xp, kh, kw, sh, sw, ho, wo, out=cols[:k].reshape(c_in, kh, kw, n, ho, wo))
     cols[k] = 1.0
     Wb = np.concatenate([W.reshape(c_out, k), b[:, None]], axis=1)
@@ -154,12 +182,11 @@ def _conv_forward(x, W, b, stride, padding, pool=None, recycler=None):
         z = recycler.empty((c_out, n * ho * wo), np.result_type(Wb, cols))
         np.matmul(Wb, cols, out=z)
     out = z.reshape(c_out, n, ho, wo).transpose(1, 0, 2, 3)
-    cache = (x.shape, x.dtype, xp.shape, cols, W, stride, padding, (ho, wo))
-    return out, cache
+    return out, ConvCache(x.shape, x.dtype, xp.shape, cols, W, stride, padding, (ho, wo))
 
 
 def _conv_backward(dout, cache, needs_input_grad=True, pool=None):
-    """Shared backward: (dx or None, dW, db)."""
+    """Shared backward: (dx (n, c_in, H, W) or None, dW (c_out, c_in, kh, kw), db (c_out,))."""
     x_shape, x_dtype, xp_shape, cols, W, (sh, sw), (ph, pw), (ho, wo) = cache
     n, c_in, h, w = x_shape
     c_out, _, kh, kw = W.shape
@@ -187,7 +214,8 @@ def _conv_backward(dout, cache, needs_input_grad=True, pool=None):
 def conv2d_forward(x, W, b, stride=1, padding=0):
     """Convolution forward. x (n, c_in, H, W), W (c_out, c_in, kh, kw), b (c_out,).
 
-    Returns ``(out, cache)`` with out of shape (n, c_out, H_out, W_out).
+    Returns ``(out, cache)`` with out of shape (n, c_out, H_out, W_out) and cache a
+    ``ConvCache``.
     """
     x = as_float_array(x, "x")
     W = as_float_array(W, "W")
@@ -201,10 +229,12 @@ def conv2d_forward(x, W, b, stride=1, padding=0):
 
 
 def conv2d_backward(dout, cache):
-    """Convolution backward: dout (n, c_out, H_out, W_out) -> (dx, dW, db)."""
+    """Convolution backward: dout (n, c_out, H_out, W_out) -> (dx, dW, db).
+
+    Shapes: dx (n, c_in, H, W), dW (c_out, c_in, kh, kw), db (c_out,).
+    """
     dout = as_float_array(dout, "dout")
-    x_shape, W, out_hw = cache[0], cache[4], cache[7]
-    expected = (x_shape[0], W.shape[0]) + out_hw
+    expected = (cache.x_shape[0], cache.W.shape[0]) + tuple(cache.out_hw)
     if dout.shape != expected:
         raise ValueError(
             f"conv2d_backward: dout must have shape {expected}, got shape {dout.shape}"
@@ -251,17 +281,16 @@ class Conv2D(Layer):
         W = make((int(c_out), int(c_in), kh, kw), rng)
         self.params = {"W": W.astype(dtype), "b": np.zeros(int(c_out), dtype=dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self._pool = BufferPool()
 
     def _forward(self, x, train):
         W, b = self.params["W"], self.params["b"]
         out, self.cache = _conv_forward(
-            x, W, b, self.stride, self.padding, self._pool, self.recycler
+            x, W, b, self.stride, self.padding, self.pool, self.recycler
         )
         return out
 
     def _backward(self, dout):
-        dx, dW, db = _conv_backward(dout, self.cache, self.needs_input_grad, self._pool)
+        dx, dW, db = _conv_backward(dout, self.cache, self.needs_input_grad, self.pool)
         self.grads["W"][...] = dW
         self.grads["b"][...] = db
         return dx

@@ -19,14 +19,51 @@ Inputs in no window get 0.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from nnlib._checks import as_float_array
-from nnlib.layers.base import BufferPool, Layer, memory_axis_order
+from nnlib.layers import memory
+from nnlib.layers.base import Layer
 from nnlib.layers.conv import _pair, conv_output_size
 
 
-def _geometry(x, size, stride):
+class PoolGeometry(NamedTuple):
+    """Window (kh, kw), stride (sh, sw) and output size (ho, wo) of a pooling layer."""
+
+    kh: int
+    kw: int
+    sh: int
+    sw: int
+    ho: int
+    wo: int
+
+
+class MaxPoolCache(NamedTuple):
+    """What max pooling's backward pass needs (a named tuple: fields by name or position)."""
+
+    #: (n, c, H, W), the dtype of x and the order of its axes in memory
+    x_shape: tuple
+    x_dtype: np.dtype
+    x_axes: tuple
+    #: (kh kw, n, c, ho, wo): the window elements, offset first (see ``_windows``)
+    xw: np.ndarray
+    #: (n, c, ho, wo): the output, the maximum of each window
+    out: np.ndarray
+    geom: PoolGeometry
+
+
+class AvgPoolCache(NamedTuple):
+    """What average pooling's backward pass needs (a named tuple: fields by name or position)."""
+
+    #: (n, c, H, W) and the dtype of x
+    x_shape: tuple
+    x_dtype: np.dtype
+    geom: PoolGeometry
+
+
+def _geometry(x, size, stride) -> PoolGeometry:
     if x.ndim != 4:
         raise ValueError(
             f"pooling input x must have shape (batch, channels, height, width), "
@@ -36,7 +73,7 @@ def _geometry(x, size, stride):
     sh, sw = (kh, kw) if stride is None else _pair(stride, "stride")
     ho = conv_output_size(x.shape[2], kh, sh, 0)
     wo = conv_output_size(x.shape[3], kw, sw, 0)
-    return kh, kw, sh, sw, ho, wo
+    return PoolGeometry(kh, kw, sh, sw, ho, wo)
 
 
 def _window_slice(a, u, v, sh, sw, ho, wo):
@@ -61,15 +98,15 @@ def _windows(x, kh, kw, sh, sw, ho, wo, out=None):
 def _maxpool_forward(x, geom, pool=None):
     kh, kw, sh, sw, ho, wo = geom
     shape = (kh * kw, *x.shape[:2], ho, wo)
-    xw = _windows(x, *geom, out=None if pool is None else pool.get("windows", shape, x.dtype))
+    xw = _windows(x, *geom, out=memory.scratch(pool, "windows", shape, x.dtype))
     out = xw[0].copy()
     for k in range(1, kh * kw):
         np.maximum(out, xw[k], out=out)
-    return out, (x.shape, x.dtype, memory_axis_order(x), xw, out, geom)
+    return out, MaxPoolCache(x.shape, x.dtype, memory.memory_axis_order(x), xw, out, geom)
 
 
 def maxpool_forward(x, size, stride=None):
-    """Max pooling. x (n, c, H, W) -> (out (n, c, H_out, W_out), cache)."""
+    """Max pooling. x (n, c, H, W) -> (out (n, c, H_out, W_out), cache: a MaxPoolCache)."""
     x = as_float_array(x, "x")
     return _maxpool_forward(x, _geometry(x, size, stride))
 
@@ -79,7 +116,7 @@ def maxpool_backward(dout, cache, recycler=None):
 
     Each window's gradient goes to the first of its inputs (row-major order) that equals
     the window's maximum, so ties do not count the gradient twice. Inputs that no window
-    reaches get 0.
+    reaches get 0. recycler: where dx comes from (``nnlib.layers.memory``; None: a new array).
     """
     x_shape, x_dtype, x_axes, xw, out, (kh, kw, sh, sw, ho, wo) = cache
     dout = as_float_array(dout, "dout")
@@ -89,10 +126,7 @@ def maxpool_backward(dout, cache, recycler=None):
         )
     overlap = sh < kh or sw < kw
     # dx is laid out in memory like x (channel-first stays channel-first)
-    if recycler is None:
-        dx = np.empty(tuple(x_shape[i] for i in x_axes), x_dtype).transpose(np.argsort(x_axes))
-    else:
-        dx = recycler.empty(x_shape, x_dtype, x_axes)
+    dx = memory.empty(recycler, x_shape, x_dtype, x_axes)
     if (sh, sw) != (kh, kw):
         dx.fill(0)  # inputs in several windows (sum) or in none (gaps between windows)
     else:
@@ -121,7 +155,7 @@ def maxpool_backward(dout, cache, recycler=None):
 
 
 def avgpool_forward(x, size, stride=None):
-    """Average pooling. x (n, c, H, W) -> (out (n, c, H_out, W_out), cache)."""
+    """Average pooling. x (n, c, H, W) -> (out (n, c, H_out, W_out), cache: an AvgPoolCache)."""
     x = as_float_array(x, "x")
     kh, kw, sh, sw, ho, wo = geom = _geometry(x, size, stride)
     out = _window_slice(x, 0, 0, sh, sw, ho, wo).copy(order="K")
@@ -130,7 +164,7 @@ def avgpool_forward(x, size, stride=None):
             if u or v:
                 out += _window_slice(x, u, v, sh, sw, ho, wo)
     out *= 1.0 / (kh * kw)
-    return out, (x.shape, x.dtype, geom)
+    return out, AvgPoolCache(x.shape, x.dtype, geom)
 
 
 def avgpool_backward(dout, cache):
@@ -159,7 +193,6 @@ class MaxPool2D(Layer):
 
     def __init__(self, size=2, stride=None):
         super().__init__()
-        self._pool = BufferPool()
         self.size = _pair(size, "size")
         self.stride = self.size if stride is None else _pair(stride, "stride")
         if min(self.size) < 1 or min(self.stride) < 1:
@@ -167,7 +200,7 @@ class MaxPool2D(Layer):
 
     def _forward(self, x, train):
         geom = _geometry(x, self.size, self.stride)
-        out, self.cache = _maxpool_forward(x, geom, self._pool)
+        out, self.cache = _maxpool_forward(x, geom, self.pool)
         return out
 
     def _backward(self, dout):
