@@ -678,3 +678,23 @@ def test_conv_and_pool_caches_are_named_tuples_read_by_name_or_position():
     out, cache = avgpool_forward(x, (2, 3))
     assert isinstance(cache, AvgPoolCache) and cache.geom == cache[2] == (2, 3, 2, 3, 3, 2)
     assert cache.x_shape == cache[0] == x.shape and cache.x_dtype == cache[1] == x.dtype
+
+
+def test_dense_layer_computes_its_forward_pass_with_dense_forward(monkeypatch):
+    import nnlib.layers.dense as dense_module
+
+    calls = []
+    real = dense_module.dense_forward
+
+    def spy(x, W, b):
+        calls.append((x, W, b))
+        return real(x, W, b)
+
+    monkeypatch.setattr(dense_module, "dense_forward", spy)
+    layer = Dense(3, 2, rng=np.random.default_rng(26))
+    x = np.random.default_rng(27).standard_normal((4, 3))
+    z = layer.forward(x)
+    assert len(calls) == 1
+    assert calls[0][1] is layer.params["W"] and calls[0][2] is layer.params["b"]
+    np.testing.assert_array_equal(z, x @ layer.params["W"].T + layer.params["b"])
+    assert layer.cache[0] is calls[0][0] and layer.cache[1] is layer.params["W"]

@@ -20,7 +20,11 @@ from nnlib.layers.base import Layer, check_input
 
 
 def dense_forward(x, W, b):
-    """z = x @ W.T + b. x: (n, n_in), W: (n_out, n_in), b: (n_out,) -> (z (n, n_out), cache)."""
+    """z = x @ W.T + b. x: (n, n_in), W: (n_out, n_in), b: (n_out,) -> (z (n, n_out), cache).
+
+    cache: the pair (x, W) that ``dense_backward`` needs. The ``Dense`` layer computes its
+    forward pass with this function.
+    """
     x = check_input(x, 2, "(batch, n_in)")
     W = as_float_array(W, "W")
     b = as_float_array(b, "b")
@@ -76,15 +80,11 @@ class Dense(Layer):
             raise ValueError(
                 f"Dense: x must have shape (batch, {self.n_in}), got shape {x.shape}{hint}"
             )
-        W, b = self.params["W"], self.params["b"]
-        z = x @ W.T
-        z += b
-        self.cache = x
+        z, self.cache = dense_forward(x, self.params["W"], self.params["b"])
         return z
 
     def _backward(self, dout):
-        x = self.cache
-        W = self.params["W"]
+        x, W = self.cache
         dW, db = self.grads["W"], self.grads["b"]
         if dout.dtype == dW.dtype == x.dtype:
             np.sum(dout, axis=0, out=db)  # (BP3)
