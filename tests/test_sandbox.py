@@ -157,6 +157,35 @@ print(x.tolist(), np.allclose(draw(rng, 2), b), layer.forward(np.ones(3)), type(
     )
 
 
+def test_returning_an_argument_itself_is_seen_as_such(view):
+    student = """
+def same(x, scale=None):
+    return x
+def copied(x):
+    return x.copy()
+def doubled_in_place(x):
+    x *= 2
+    return x
+def the_keyword(x, scale=None):
+    return scale
+def a_number(x):
+    return 3.0
+"""
+    test = """
+import numpy as np
+x, s = np.ones(2), np.zeros(1)
+print(same(x) is x, copied(x) is x, the_keyword(x, scale=s) is s, a_number(x))
+y = np.ones(2)
+out = doubled_in_place(y)
+print(out is y, y.tolist(), same([1, 2]) == [1, 2], same(x, s) is x)
+"""
+    results, _ = run(view, ("student", student), ("test", test))
+    assert text(results["t0"]).split("\n")[:2] == [
+        "True False True 3.0",
+        "True [2.0, 2.0] True True",
+    ]
+
+
 def test_answers_cannot_fake_comparisons_or_reach_test_values(view):
     student = """
 import sys

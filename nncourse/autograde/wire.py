@@ -95,6 +95,7 @@ class Reply(TypedDict, total=False):
     stop: bool  # "next" reached the end of the iterator
     missing: bool  # "lookup"/"setup": no such name
     mutated: dict  # arguments the call changed in place: position or name -> new value
+    same_as: str  # the call returned one of its arguments itself: its position or name
     out: str  # what the student's code printed since the last reply
     warnings: list[list[str]]  # [category name, message] raised during the request
 
@@ -588,6 +589,8 @@ class Endpoint:
                 value = args[key] if isinstance(key, int) else kwargs[key]
                 if fingerprint(value) != print_before:
                     mutated[key] = value
+                if value is result:  # `return x`: the caller gets its own x back, not a copy
+                    reply["same_as"] = str(key)
             values["value"] = result
             if mutated:
                 values["mutated"] = mutated
@@ -604,15 +607,14 @@ class Endpoint:
             "call", {"id": number}, {"args": list(args), "kwargs": dict(kwargs)}
         )
         result = self.result(msg, blobs)
-        mutated = _dict(msg.get("mutated"))
-        for key, value in mutated.items():
-            new = self.decode(value, blobs)
-            original = args[int(key)] if key.isdigit() and int(key) < len(args) else None
-            if original is None and not key.isdigit():
-                original = kwargs.get(key)
+        for key, value in _dict(msg.get("mutated")).items():
+            original = _argument(args, kwargs, key)
             if original is not None:
-                apply_back(original, new)
-        return result
+                apply_back(original, self.decode(value, blobs))
+        same = _argument(args, kwargs, msg.get("same_as"))
+        # Identity is kept across the boundary only for what could have changed in place:
+        # a test can then tell `return x` from `return x.copy()`.
+        return same if type(same) in MUTABLE else result
 
     def result(self, msg: dict, blobs: list):
         if "error" in msg:
@@ -621,6 +623,15 @@ class Endpoint:
 
     def raise_error(self, info) -> None:
         raise RuntimeError(str(info))
+
+
+def _argument(args, kwargs: dict, key):
+    """The argument a reply names by position ("0") or name, or None."""
+    if not isinstance(key, str):
+        return None
+    if key.isdigit():
+        return args[int(key)] if int(key) < len(args) else None
+    return kwargs.get(key)
 
 
 def _list(value) -> list:
