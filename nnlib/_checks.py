@@ -18,6 +18,21 @@ def as_float_array(x, name: str = "x") -> np.ndarray:
     raise ValueError(f"{name} must be a numeric array, got dtype {arr.dtype}")
 
 
+def check_rng(rng, who: str) -> np.random.Generator:
+    """Return ``rng``, or raise ``TypeError`` unless it is a ``numpy.random.Generator``.
+
+    The one check of every function that draws random numbers (weights, masks, the order of
+    the samples): randomness comes only from a Generator the caller passes in, never from
+    numpy's global state, so a seed reproduces a run. ``who`` names the caller in the message.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"{who} needs rng to be a numpy.random.Generator, e.g. "
+            f"rng=np.random.default_rng(0); got {type(rng).__name__}"
+        )
+    return rng
+
+
 def check_ndim(arr: np.ndarray, ndim: int, name: str, meaning: str) -> None:
     """Raise ``ValueError`` unless ``arr.ndim == ndim``; ``meaning`` spells the expected shape."""
     if arr.ndim != ndim:

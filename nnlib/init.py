@@ -24,13 +24,7 @@ import math
 
 import numpy as np
 
-
-def _check_rng(rng) -> None:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            "rng must be a numpy.random.Generator, e.g. rng = np.random.default_rng(0); "
-            f"got {type(rng).__name__}"
-        )
+from nnlib._checks import check_rng
 
 
 def _check_shape(shape) -> tuple[int, ...]:
@@ -63,7 +57,7 @@ def fans(shape) -> tuple[int, int]:
 
 def small_gaussian_shape(shape, rng: np.random.Generator, scale: float = 0.01) -> np.ndarray:
     """Weights of the given shape drawn from N(0, scale^2); float64."""
-    _check_rng(rng)
+    check_rng(rng, "small_gaussian")
     shape = _check_shape(shape)
     if not scale > 0:
         raise ValueError(f"scale must be positive, got {scale}")
@@ -72,21 +66,21 @@ def small_gaussian_shape(shape, rng: np.random.Generator, scale: float = 0.01) -
 
 def lecun_shape(shape, rng: np.random.Generator) -> np.ndarray:
     """Weights of the given shape drawn from N(0, 1/fan_in); float64."""
-    _check_rng(rng)
+    check_rng(rng, "lecun")
     fan_in, _ = fans(shape)
     return rng.standard_normal(_check_shape(shape)) / math.sqrt(fan_in)
 
 
 def he_shape(shape, rng: np.random.Generator) -> np.ndarray:
     """Weights of the given shape drawn from N(0, 2/fan_in); float64."""
-    _check_rng(rng)
+    check_rng(rng, "he")
     fan_in, _ = fans(shape)
     return rng.standard_normal(_check_shape(shape)) * math.sqrt(2.0 / fan_in)
 
 
 def glorot_shape(shape, rng: np.random.Generator) -> np.ndarray:
     """Weights uniform on [-l, l], l = sqrt(6 / (fan_in + fan_out)); float64."""
-    _check_rng(rng)
+    check_rng(rng, "glorot")
     fan_in, fan_out = fans(shape)
     limit = math.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-limit, limit, size=_check_shape(shape))

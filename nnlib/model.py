@@ -26,7 +26,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from nnlib import activations, losses
-from nnlib._checks import as_float_array
+from nnlib._checks import as_float_array, check_rng
+from nnlib.data.batches import minibatches
 from nnlib.layers.memory import ArrayRecycler, BufferPool
 
 _ALIASES = {
@@ -55,6 +56,7 @@ class Sequential:
         self.loss_name = _ALIASES.get(loss, loss)
         self.cost, self.cost_grad = losses.get(self.loss_name)
         self.layers[0].needs_input_grad = bool(input_grad)
+        self.last_output = None  # z^L of the last batch of loss_and_grads
         # The model passes its memory in (nnlib.layers.memory): one recycler for all layers,
         # so that arrays that die early in a step are reused later in it, and a scratch pool
         # for each layer. Only speed depends on it, never a number.
@@ -87,13 +89,17 @@ class Sequential:
     def loss_and_grads(self, x, y, train: bool = True):
         """Forward, cost and backward on one batch.
 
-        Returns ``(loss, grads)``: the mean cost (float) and a dict "<layer index>.<key>" ->
-        dC/dparam (the arrays in the layers' ``grads``, valid until the next backward).
+        x: (n, ...) inputs; y: (n,) labels or (n, K) targets. Returns ``(loss, grads)``: the
+        mean cost (float) and a dict "<layer index>.<key>" -> dC/dparam (the arrays in the
+        layers' ``grads``, valid until the next backward). The output z^L (n, K) of the batch
+        is kept in ``last_output`` (``fit`` reads its accuracy there). ``fit`` takes each of
+        its steps with this method.
         """
         z = self.forward(x, train)
         y = losses.targets_like(z, y)  # one-hot labels once for both cost and gradient
         loss = self.cost(z, y)
         self.backward(self.cost_grad(z, y))  # (BP1) then (BP2)-(BP4)
+        self.last_output = z
         grads = {f"{i}.{key}": layer.grads[key] for i, layer, key in self._indexed_params()}
         return loss, grads
 
@@ -203,11 +209,7 @@ class Sequential:
         """
         if optimizer is None or not hasattr(optimizer, "step"):
             raise TypeError("fit needs an optimizer, e.g. optimizer=nnlib.optim.SGD(lr=0.1)")
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(
-                "fit needs rng, a numpy.random.Generator (np.random.default_rng(seed)), to "
-                f"shuffle the samples; got {type(rng).__name__}"
-            )
+        check_rng(rng, "Sequential.fit")  # it shuffles the samples each epoch
         X = as_float_array(X, "X")
         y = np.asarray(y)
         n = len(X)
@@ -222,26 +224,21 @@ class Sequential:
         try:
             for epoch in range(1, epochs + 1):
                 bar.set_description(f"epoch {epoch}/{epochs}")
-                order = rng.permutation(n)
                 loss_sum = correct = 0.0
-                for step, s in enumerate(_batches(n, batch_size), start=1):
-                    idx = order[s]
-                    xb, yb = X[idx], y[idx]
+                batches = minibatches(X, y, batch_size, rng)  # one permutation per epoch
+                for step, (xb, yb) in enumerate(batches, start=1):
                     with np.errstate(all="ignore"):  # a diverging run is reported below
-                        z = self.forward(xb, train=True)
-                        targets = losses.targets_like(z, yb)  # one-hot once
-                        loss = self.cost(z, targets)
+                        loss, _ = self.loss_and_grads(xb, yb)
                         if not math.isfinite(loss):
                             raise FloatingPointError(
                                 f"the loss became {loss} at epoch {epoch}, step {step} "
                                 f"(batch {step} of {steps}): training diverged; try a smaller "
                                 f"learning rate (lr={getattr(optimizer, 'lr', '?')})"
                             )
-                        self.backward(self.cost_grad(z, targets))
                         optimizer.step(self)
-                    m = s.stop - s.start
+                    m = len(xb)
                     loss_sum += loss * m
-                    correct += self._accuracy_of(z, yb) * m
+                    correct += self._accuracy_of(self.last_output, yb) * m
                     bar.update(1)
                 history["loss"].append(loss_sum / n)
                 history["accuracy"].append(correct / n)

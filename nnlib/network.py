@@ -13,7 +13,8 @@ from tqdm.auto import tqdm
 
 from nnlib import activations, backprop, losses
 from nnlib import init as initialisers
-from nnlib._checks import as_float_array, check_dim, check_ndim
+from nnlib._checks import as_float_array, check_dim, check_ndim, check_rng
+from nnlib.data.batches import minibatches
 
 OUTPUTS = ("sigmoid", "softmax", "identity")
 COSTS = ("quadratic", "cross_entropy")
@@ -233,8 +234,7 @@ class Network:
         "test_cost" and "test_accuracy". Raises ``TrainingDivergedError`` (a
         FloatingPointError) naming the epoch and step if the cost becomes NaN or infinite.
         """
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        check_rng(rng, "Network.sgd")  # it shuffles the samples each epoch
         X, Y = training_data
         X = self._check_X(X)
         Y = np.asarray(Y)
@@ -248,11 +248,9 @@ class Network:
             history.update(test_cost=[], test_accuracy=[])
         bar = tqdm(range(epochs), desc="epochs", disable=not progress)
         for epoch in bar:
-            order = rng.permutation(n)
-            for step, start in enumerate(range(0, n, batch_size)):
-                idx = order[start : start + batch_size]
+            for step, (X_batch, Y_batch) in enumerate(minibatches(X, Y, batch_size, rng)):
                 try:
-                    self.update_mini_batch(X[idx], Y[idx], eta, lmbda=lmbda, n=n)
+                    self.update_mini_batch(X_batch, Y_batch, eta, lmbda=lmbda, n=n)
                 except TrainingDivergedError as err:
                     raise TrainingDivergedError(
                         f"epoch {epoch + 1}, step {step + 1}: {err}"

@@ -15,8 +15,9 @@ from __future__ import annotations
 import numpy as np
 from tqdm.auto import tqdm
 
-from nnlib._checks import as_float_array
+from nnlib._checks import as_float_array, check_rng
 from nnlib.activations import sigmoid
+from nnlib.data.batches import minibatches
 from nnlib.losses import binary_cross_entropy_from_logits
 
 NEURON_COSTS = ("quadratic", "cross_entropy")
@@ -86,10 +87,8 @@ class SigmoidNeuron:
             raise ValueError(f"n_in must be positive, got {n_in}")
         if rng is None:
             self.w = np.zeros(n_in)
-        elif isinstance(rng, np.random.Generator):
-            self.w = rng.standard_normal(n_in) / np.sqrt(n_in)
         else:
-            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+            self.w = check_rng(rng, "SigmoidNeuron").standard_normal(n_in) / np.sqrt(n_in)
         self.b = 0.0
         self.cost_name = cost
 
@@ -129,15 +128,11 @@ class SigmoidNeuron:
         Raises ``FloatingPointError`` if the weights become NaN or infinite.
         """
         w, X, y = _check_data(self.w, X, y)
-        n = X.shape[0]
         if batch_size is not None:
             if int(batch_size) < 1:
                 raise ValueError(f"batch_size must be None or at least 1, got {batch_size}")
-            if not isinstance(rng, np.random.Generator):
-                raise TypeError(
-                    "mini-batch and stochastic training shuffle the data: pass "
-                    f"rng=np.random.default_rng(seed), got {type(rng).__name__}"
-                )
+            # mini-batch and stochastic training shuffle the samples each epoch
+            check_rng(rng, f"SigmoidNeuron.fit with batch_size={batch_size}")
         history = {"cost": []}
         for epoch in tqdm(range(epochs), desc="epochs", disable=not progress):
             # overflow is detected just below and reported with advice, not warned about
@@ -145,10 +140,8 @@ class SigmoidNeuron:
                 if batch_size is None:
                     self.step(X, y, eta)
                 else:
-                    order = rng.permutation(n)
-                    for start in range(0, n, int(batch_size)):
-                        idx = order[start : start + int(batch_size)]
-                        self.step(X[idx], y[idx], eta)
+                    for X_batch, y_batch in minibatches(X, y, int(batch_size), rng):
+                        self.step(X_batch, y_batch, eta)
             if not (np.all(np.isfinite(self.w)) and np.isfinite(self.b)):
                 raise FloatingPointError(
                     f"epoch {epoch + 1}: the weights became NaN or infinite; "

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnlib._checks import as_float_array
+from nnlib._checks import as_float_array, check_rng
 
 
 def perceptron_output(x, w, b) -> np.ndarray:
@@ -112,8 +112,7 @@ class Perceptron:
         Stops after the first epoch without a mistake (``converged = True``) or after
         ``max_epochs`` epochs. Returns ``self``.
         """
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        check_rng(rng, "Perceptron.fit")
         X = as_float_array(X, "X")
         y = np.asarray(y)
         if X.ndim != 2 or X.shape[1] != self.w.shape[0]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import http.server
@@ -178,6 +179,94 @@ def test_minibatches_validates_eagerly():
         minibatches(X, np.zeros(5), 2, rng=42)
     with pytest.raises(ValueError, match="batch_size"):
         minibatches(X, np.zeros(5), 0, rng=np.random.default_rng(0))
+
+
+def _trainers():
+    """(module, train(rng, X, y)) for every trainer of nnlib that draws mini-batches."""
+    import nnlib.model
+    import nnlib.network
+    import nnlib.neuron
+    from nnlib.layers import Dense
+    from nnlib.optim import SGD
+
+    def sequential(rng, X, y):
+        model = nnlib.model.Sequential([Dense(3, 2, rng=np.random.default_rng(1))])
+        model.fit(X, y, epochs=2, batch_size=4, optimizer=SGD(0.1), rng=rng, progress=False)
+
+    def network(rng, X, y):
+        net = nnlib.network.Network([3, 2], rng=np.random.default_rng(1))
+        net.sgd((X, y), 2, 4, 0.1, rng=rng, progress=False)
+
+    def neuron(rng, X, y):
+        nnlib.neuron.SigmoidNeuron(3).fit(X, y % 2, epochs=2, eta=0.1, batch_size=4, rng=rng)
+
+    return {
+        "Sequential.fit": (nnlib.model, sequential),
+        "Network.sgd": (nnlib.network, network),
+        "SigmoidNeuron.fit": (nnlib.neuron, neuron),
+    }
+
+
+@pytest.mark.parametrize("name", ["Sequential.fit", "Network.sgd", "SigmoidNeuron.fit"])
+def test_every_trainer_takes_its_mini_batches_from_minibatches(name, monkeypatch):
+    """One iterator, one permutation per epoch drawn from the caller's rng."""
+    module, train = _trainers()[name]
+    calls = []
+
+    def recording(X, Y, batch_size, rng=None, shuffle=True):
+        calls.append((batch_size, rng, shuffle))
+        return minibatches(X, Y, batch_size, rng, shuffle)
+
+    monkeypatch.setattr(module, "minibatches", recording)
+    rng = np.random.default_rng(2)
+    X = np.random.default_rng(3).standard_normal((10, 3))
+    train(rng, X, np.arange(10) % 2)
+    assert calls == [(4, rng, True)] * 2, f"{name} should call minibatches once per epoch"
+
+
+def _drawers():
+    """name -> draw(rng) for every nnlib function that takes an rng."""
+    from nnlib.init import he
+    from nnlib.layers import Dropout, dropout_forward
+    from nnlib.neuron import SigmoidNeuron
+    from nnlib.perceptron import Perceptron
+
+    X, y = np.random.default_rng(4).standard_normal((10, 3)), np.arange(10) % 2
+    trainers = {name: train for name, (_, train) in _trainers().items()}
+    return {
+        **{name: functools.partial(train, X=X, y=y) for name, train in trainers.items()},
+        "SigmoidNeuron": lambda rng: SigmoidNeuron(3, rng=rng),
+        "Perceptron.fit": lambda rng: Perceptron(3).fit(X, y, rng),
+        "he": lambda rng: he(3, 2, rng),
+        "dropout_forward": lambda rng: dropout_forward(X, 0.5, rng, True),
+        "Dropout": lambda rng: Dropout(0.5, rng),
+        "make_blobs": lambda rng: make_blobs(10, rng),
+        "minibatches": lambda rng: minibatches(X, y, 2, rng=rng),
+    }
+
+
+DRAWERS = [
+    "Sequential.fit",
+    "Network.sgd",
+    "SigmoidNeuron.fit",
+    "SigmoidNeuron",
+    "Perceptron.fit",
+    "he",
+    "dropout_forward",
+    "Dropout",
+    "make_blobs",
+    "minibatches",
+]
+
+
+@pytest.mark.parametrize("name", DRAWERS)
+@pytest.mark.parametrize("bad", [42, np.random.RandomState(0)], ids=["int", "RandomState"])
+def test_every_function_that_draws_checks_rng_alike(name, bad):
+    """One check, one message: randomness only from a Generator the caller passes in."""
+    message = rf"^{name}.* needs rng to be a numpy\.random\.Generator, e\.g\. "
+    message += rf"rng=np\.random\.default_rng\(0\); got {type(bad).__name__}$"
+    with pytest.raises(TypeError, match=message):
+        _drawers()[name](bad)
 
 
 # ---------------------------------------------------------------- IDX format

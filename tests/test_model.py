@@ -245,3 +245,24 @@ def test_sgd_steps_a_model_and_rejects_bad_settings():
     for kwargs in ({"lr": 0.0}, {"lr": 0.1, "momentum": 1.0}, {"lr": 0.1, "weight_decay": -1}):
         with pytest.raises(ValueError):
             SGD(**kwargs)
+
+
+def test_fit_takes_every_step_with_loss_and_grads():
+    """fit = for each mini-batch: loss_and_grads, then the optimizer's step."""
+    rng = np.random.default_rng(30)
+    X, y = make_blobs(30, rng, k=3)
+    model = Sequential([Dense(2, 8, rng=rng), ReLU(), Dense(8, 3, rng=rng)])
+    seen = []
+    real = model.loss_and_grads
+
+    def spy(x, y, train=True):
+        loss, grads = real(x, y, train)
+        seen.append((len(x), loss, model.last_output.copy()))
+        return loss, grads
+
+    model.loss_and_grads = spy
+    history = model.fit(X, y, epochs=2, batch_size=8, optimizer=SGD(0.1), rng=rng, progress=False)
+    assert [m for m, _, _ in seen] == [8, 8, 8, 6] * 2
+    first = seen[:4]
+    assert history["loss"][0] == pytest.approx(sum(m * loss for m, loss, _ in first) / 30)
+    assert all(z.shape == (m, 3) for m, _, z in seen)

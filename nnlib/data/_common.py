@@ -7,16 +7,6 @@ import numbers
 import numpy as np
 
 
-def check_rng(rng, func: str) -> np.random.Generator:
-    """Return ``rng``, or raise ``TypeError`` unless it is a ``numpy.random.Generator``."""
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"{func} needs rng to be a numpy.random.Generator, e.g. "
-            f"rng=np.random.default_rng(0); got {type(rng).__name__}"
-        )
-    return rng
-
-
 def check_positive_int(value, name: str, minimum: int = 1) -> int:
     """Return ``value`` as ``int``; ``ValueError`` unless it is an integer >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:

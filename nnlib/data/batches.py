@@ -6,7 +6,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ._common import check_positive_int, check_rng
+from nnlib._checks import check_rng
+
+from ._common import check_positive_int
 
 
 def one_hot(y, k=None, dtype=np.float64) -> np.ndarray:

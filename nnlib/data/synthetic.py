@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import check_non_negative, check_positive_int, check_rng
+from nnlib._checks import check_rng
+
+from ._common import check_non_negative, check_positive_int
 
 
 def _balanced_labels(n: int, k: int, rng: np.random.Generator) -> np.ndarray:

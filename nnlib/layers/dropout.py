@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlib._checks import as_float_array
+from nnlib._checks import as_float_array, check_rng
 from nnlib.layers.base import Layer
 
 
@@ -33,11 +33,7 @@ def dropout_forward(x, p: float, rng: np.random.Generator, train: bool = False):
     p = _check_p(p)
     if not train or p == 0.0:
         return x, None
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got "
-            f"{type(rng).__name__}"
-        )
+    check_rng(rng, "dropout_forward")
     dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.float64
     keep = rng.random(x.shape, dtype=dtype) >= p  # kept with probability 1 - p
     mask = np.multiply(keep, 1.0 / (1.0 - p), dtype=x.dtype)
@@ -64,11 +60,8 @@ class Dropout(Layer):
         super().__init__()
         self.p = _check_p(p)
         self.rng = rng
-        if self.p > 0 and not isinstance(rng, np.random.Generator):
-            raise TypeError(
-                f"Dropout needs rng, a numpy.random.Generator (np.random.default_rng(seed)), "
-                f"got {type(rng).__name__}"
-            )
+        if self.p > 0:
+            check_rng(rng, "Dropout")
 
     def _forward(self, x, train):
         out, self.cache = dropout_forward(x, self.p, self.rng, train)
