@@ -123,6 +123,22 @@ def iterate_minibatches(X, Y, batch_size, rng):
     return minibatches(X, Y, batch_size, rng)
 """
 
+ONE_FEATURE = """def iterate_minibatches(X, Y, batch_size, rng):
+    order = rng.permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        idx = order[start : start + batch_size]
+        yield X[idx, 0], Y[idx]
+"""
+
+EXTRA_DRAW = '''def iterate_minibatches(X, Y, batch_size, rng):
+    """The right order, but one more draw from rng than the permutation."""
+    order = rng.permutation(len(X))
+    rng.random()
+    for start in range(0, len(X), batch_size):
+        idx = order[start : start + batch_size]
+        yield X[idx], Y[idx]
+'''
+
 ITERATE_SHUFFLE_IN_PLACE = """def iterate_minibatches(X, Y, batch_size, rng):
     order = np.arange(len(X))
     rng.shuffle(order)
@@ -325,6 +341,13 @@ def test_solution_passes_every_test_cell_in_process():
         ),
         ("iterate_minibatches", ITERATE_DELEGATES, ALL["iterate_minibatches"], "earns no points"),
         ("iterate_minibatches", ITERATE_SHUFFLE_IN_PLACE, set(), ""),
+        ("iterate_minibatches", ONE_FEATURE, ALL["iterate_minibatches"], "all 3 features"),
+        (
+            "iterate_minibatches",
+            EXTRA_DRAW,
+            {"test_minibatches_example", "test_minibatches_rng_order"},
+            "drew more from rng than that one permutation",
+        ),
         ("sgd_update", WRONG_SIGN, ALL["sgd_update"], "moved uphill"),
         ("sgd_update", IN_PLACE, ALL["sgd_update"], "in place"),
         ("sgd_update", NO_ETA, ALL["sgd_update"], "learning rate eta is missing"),
@@ -368,6 +391,30 @@ def test_planted_answer_fails_exactly_its_cells(exercise, source, lost, message)
     assert set(failures) == lost, failures
     if message:
         assert any(message in text for text in failures.values()), failures
+
+
+def test_train_is_graded_with_correct_helpers_standing_in():
+    """A wrong sgd_update costs train its visible test only (it uses the student's own
+    update); the hidden tests of train put correct helpers in its place."""
+    failures = failing_cells({"sgd_update": WRONG_SIGN}, only=["train"])
+    assert set(failures) == {"test_train_decreases"}, failures
+    assert "loss should go down" in failures["test_train_decreases"]
+
+
+def test_sandbox_hides_every_reference_the_checkers_forbid():
+    """The checkers disable the references in the student's kernel; when graded, the
+    sandbox hides what the test cells name (forbid=...), so they must name all of them."""
+    import nbformat
+
+    from nncourse.autograde.program import hidden_names
+    from nnlib.grading.checks import training
+
+    source = nbformat.read(SOLUTION, as_version=4)
+    release = nbformat.read(REPO_ROOT / "course" / A / f"{A}.ipynb", as_version=4)
+    forbidden = (
+        training.ONE_HOT_REFERENCES + training.MINIBATCH_REFERENCES + training.CONFUSION_REFERENCES
+    )
+    assert set(forbidden) <= hidden_names(source, release)
 
 
 # ---------------------------------------------------------------- one nbgrader run
@@ -449,12 +496,13 @@ def test_delegating_and_in_place_answers_lose_their_exercises(grades):
         | ALL["sgd_update"]
         | ALL["accuracy"]
         | ALL["confusion_matrix"]
-        # train is right, but it iterates with their minibatches, which delegates to the
-        # reference: absent while grading, so train fails too.
-        | ALL["train"]
+        # train is right, but its visible test iterates with their minibatches, which
+        # delegates to the reference: absent while grading. The hidden tests of train put
+        # correct versions in place of their iterator and update, so they pass.
+        | {"test_train_decreases"}
     )
     assert_loses_exactly(g, expected)
-    assert g.score == 0
+    assert g.score == 3
     assert_feedback_shows(
         g,
         {
