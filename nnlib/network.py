@@ -4,6 +4,10 @@ The classic multilayer perceptron of the lectures, vectorised over mini-batches:
 ``X`` are samples, ``weights[l]`` has shape (n_out, n_in), and a layer computes
 ``z = a_prev @ W.T + b``, ``a = g(z)``. The gradient is computed with the four equations of
 ``nnlib.backprop``.
+
+Each cost is a small class, in the style of Nielsen's ``network2.py``, that carries both its
+value ``fn`` and its output error ``delta`` (BP1) for the output activations it supports, so
+that the network itself never asks which cost it has.
 """
 
 from __future__ import annotations
@@ -16,8 +20,73 @@ from nnlib import init as initialisers
 from nnlib._checks import as_float_array, check_dim, check_ndim, check_rng
 from nnlib.data.batches import minibatches
 
-OUTPUTS = ("sigmoid", "softmax", "identity")
-COSTS = ("quadratic", "cross_entropy")
+#: name -> output activation g of the last layer, a^L = g(z^L)
+OUTPUT_ACTIVATIONS = {
+    "sigmoid": activations.sigmoid,
+    "softmax": activations.softmax,
+    "identity": lambda z: z,
+}
+OUTPUTS = tuple(OUTPUT_ACTIVATIONS)
+
+
+class QuadraticCost:
+    """C_x = 1/2 ||a^L - y||^2, averaged over the batch; for every output activation.
+
+    Both methods take z_L, a_L (n, K), the output's weighted inputs and activations, Y (n, K)
+    the targets, and ``output``, the name of the output activation g.
+    """
+
+    outputs = OUTPUTS
+
+    # (BP1) delta^L = (a^L - y) * g'(z^L) for an element-wise g; softmax is not element-wise
+    # and its delta carries the softmax Jacobian.
+    _bp1 = {
+        "sigmoid": lambda z_L, a_L, Y: backprop.bp1_quadratic_sigmoid(a_L, Y, z_L),
+        "softmax": lambda z_L, a_L, Y: backprop.bp1_quadratic_softmax(a_L, Y),
+        "identity": lambda z_L, a_L, Y: backprop.bp1_quadratic(
+            a_L, Y, z_L, activations.identity_prime
+        ),
+    }
+
+    @staticmethod
+    def fn(z_L, a_L, Y, output: str) -> float:
+        """The mean cost (1/n) sum_x 1/2 ||a^L(x) - y(x)||^2."""
+        return losses.quadratic(a_L, Y)
+
+    @classmethod
+    def delta(cls, z_L, a_L, Y, output: str) -> np.ndarray:
+        """(BP1) the output error delta^L = dC_x/dz^L of each sample, shape (n, K)."""
+        return cls._bp1[output](z_L, a_L, Y)  # (BP1)
+
+
+class CrossEntropyCost:
+    """Cross-entropy of probabilities: binary (each unit) for sigmoid outputs, categorical
+    for softmax outputs; not defined for identity outputs. Arguments as in QuadraticCost.
+    """
+
+    outputs = ("sigmoid", "softmax")
+
+    # computed from z^L, never log(0): the same value as from a^L, without its round-off
+    _fn = {
+        "sigmoid": losses.binary_cross_entropy_from_logits,
+        "softmax": losses.categorical_cross_entropy,
+    }
+
+    @classmethod
+    def fn(cls, z_L, a_L, Y, output: str) -> float:
+        """The mean cost -(1/n) sum_x sum_j y_j ln a_j (+ (1 - y_j) ln(1 - a_j) for sigmoid)."""
+        return cls._fn[output](z_L, Y)
+
+    @staticmethod
+    def delta(z_L, a_L, Y, output: str) -> np.ndarray:
+        """(BP1) delta^L = a^L - y for both outputs: g'(z) (sigmoid) or the softmax Jacobian
+        cancels the 1/a of the log. Shape (n, K)."""
+        return backprop.bp1_softmax_cross_entropy(a_L, Y)  # (BP1)
+
+
+#: name -> cost class (``fn`` and ``delta``)
+COST_FUNCTIONS = {"quadratic": QuadraticCost, "cross_entropy": CrossEntropyCost}
+COSTS = tuple(COST_FUNCTIONS)
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -59,7 +128,7 @@ class Network:
             raise ValueError(f"unknown output {output!r}; choose one of {OUTPUTS}")
         if cost not in COSTS:
             raise ValueError(f"unknown cost {cost!r}; choose one of {COSTS}")
-        if output == "identity" and cost == "cross_entropy":
+        if output not in COST_FUNCTIONS[cost].outputs:  # cross_entropy with identity
             raise ValueError(
                 "cross_entropy needs probabilities: use output='sigmoid' or 'softmax' with it, "
                 "or cost='quadratic' with output='identity'"
@@ -69,6 +138,7 @@ class Network:
         self.sizes = sizes
         self.num_layers = len(sizes)
         self.hidden, self.output, self.cost_name = hidden, output, cost
+        self.cost_function = COST_FUNCTIONS[cost]  # its value fn and its delta (BP1)
         self.g, self.g_prime = activations.get(hidden)
         draw = initialisers.get(init)
         if rng is None:
@@ -103,13 +173,6 @@ class Network:
             Y = Y[:, None]
         return losses.targets_like(a_L, Y, "Y")
 
-    def _output_activation(self, z: np.ndarray) -> np.ndarray:
-        if self.output == "softmax":
-            return activations.softmax(z)
-        if self.output == "sigmoid":
-            return activations.sigmoid(z)
-        return z
-
     def forward(self, X):
         """Forward pass keeping the cache backprop needs.
 
@@ -120,9 +183,10 @@ class Network:
         a = self._check_X(X)
         zs, acts = [], [a]
         last = self.num_layers - 2
+        g_L = OUTPUT_ACTIVATIONS[self.output]
         for l, (W, b) in enumerate(zip(self.weights, self.biases, strict=True)):
             z = a @ W.T + b
-            a = self._output_activation(z) if l == last else self.g(z)
+            a = g_L(z) if l == last else self.g(z)
             zs.append(z)
             acts.append(a)
         return zs, acts
@@ -134,12 +198,7 @@ class Network:
     # ----- cost and gradient --------------------------------------------------------------
 
     def _cost_from_cache(self, zs, acts, Y) -> float:
-        a_L, z_L = acts[-1], zs[-1]
-        if self.cost_name == "quadratic":
-            return losses.quadratic(a_L, Y)
-        if self.output == "softmax":
-            return losses.categorical_cross_entropy(z_L, Y)
-        return losses.binary_cross_entropy_from_logits(z_L, Y)  # from z: never log(0)
+        return self.cost_function.fn(zs[-1], acts[-1], Y, self.output)
 
     def cost(self, X, Y) -> float:
         """Mean cost over the batch. X: (n, sizes[0]); Y: (n, K) targets, (n,) labels
@@ -147,22 +206,13 @@ class Network:
         zs, acts = self.forward(X)
         return self._cost_from_cache(zs, acts, self._targets(Y, acts[-1]))
 
-    def _output_delta(self, a_L, Y, z_L) -> np.ndarray:
-        if self.cost_name == "cross_entropy":
-            return backprop.bp1_softmax_cross_entropy(a_L, Y)  # (BP1), sigmoid or softmax
-        if self.output == "softmax":
-            return backprop.bp1_quadratic_softmax(a_L, Y)  # (BP1)
-        if self.output == "sigmoid":
-            return backprop.bp1_quadratic_sigmoid(a_L, Y, z_L)  # (BP1)
-        return backprop.bp1_quadratic(a_L, Y, z_L, activations.identity_prime)  # (BP1)
-
     def _forward_backward(self, X, Y):
         zs, acts = self.forward(X)
         Y = self._targets(Y, acts[-1])
         cost = self._cost_from_cache(zs, acts, Y)
         nabla_W = [None] * len(self.weights)
         nabla_b = [None] * len(self.biases)
-        delta = self._output_delta(acts[-1], Y, zs[-1])  # (BP1)
+        delta = self.cost_function.delta(zs[-1], acts[-1], Y, self.output)  # (BP1)
         nabla_b[-1] = backprop.bp3(delta)  # (BP3)
         nabla_W[-1] = backprop.bp4(delta, acts[-2])  # (BP4)
         for l in range(2, self.num_layers):

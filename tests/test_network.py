@@ -238,3 +238,56 @@ def test_constructor_errors():
         Network([3])
     with pytest.raises(TypeError, match="Generator"):
         Network([2, 3, 1]).sgd((XOR_X, XOR_Y), 1, 2, 0.1, rng=42, progress=False)
+
+
+# ----- the costs: each carries its value and its output error (BP1) -----------------------
+
+
+@pytest.mark.parametrize("output, cost", OUTPUT_COSTS)
+def test_each_cost_delta_is_the_gradient_of_its_value(output, cost):
+    """delta^L / n = dC/dz^L, with a^L = g(z^L), checked by central differences."""
+    from nnlib.gradcheck import numerical_gradient, relative_error
+    from nnlib.losses import targets_like
+    from nnlib.network import COST_FUNCTIONS, OUTPUT_ACTIVATIONS
+
+    rng = np.random.default_rng(40)
+    n, k = 5, 3
+    z_L = rng.standard_normal((n, k))
+    Y = targets_like(z_L, _targets(output, n, k, rng))
+    g, fn = OUTPUT_ACTIVATIONS[output], COST_FUNCTIONS[cost]
+    delta = fn.delta(z_L, g(z_L), Y, output)
+    assert delta.shape == (n, k)
+    numeric = numerical_gradient(lambda z: fn.fn(z, g(z), Y, output), z_L.copy())
+    assert relative_error(delta / n, numeric) < TOL
+
+
+def test_network_asks_its_cost_and_not_which_cost_it_has():
+    """Network takes the cost value and delta^L from cost_function, whatever it is."""
+
+    class Halved:
+        outputs = ("sigmoid",)
+
+        @staticmethod
+        def fn(z_L, a_L, Y, output):
+            return 0.5 * float(np.mean(np.sum(a_L * Y, axis=1)))
+
+        @staticmethod
+        def delta(z_L, a_L, Y, output):
+            return np.full(a_L.shape, 0.5)  # (BP1)
+
+    net = Network([2, 3, 2], rng=np.random.default_rng(41))
+    net.cost_function = Halved
+    X, Y = XOR_X, np.eye(2)[XOR_Y]
+    a_L = net.feedforward(X)
+    assert net.cost(X, Y) == pytest.approx(0.5 * np.mean(np.sum(a_L * Y, axis=1)))
+    nabla_W, nabla_b = net.backprop(X, Y)
+    np.testing.assert_allclose(nabla_b[-1], [0.5, 0.5])  # (BP3) mean of delta^L
+
+
+def test_cross_entropy_is_not_defined_for_identity_outputs():
+    from nnlib.network import COST_FUNCTIONS, OUTPUTS
+
+    assert COST_FUNCTIONS["quadratic"].outputs == OUTPUTS
+    assert "identity" not in COST_FUNCTIONS["cross_entropy"].outputs
+    with pytest.raises(ValueError, match="cross_entropy needs probabilities"):
+        Network([2, 1], output="identity", cost="cross_entropy")
