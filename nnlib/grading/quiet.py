@@ -25,10 +25,6 @@ import warnings
 import numpy as np
 
 
-class ForbiddenCall(AssertionError):
-    """Raised when an answer calls the nnlib reference of the very thing it must write."""
-
-
 @contextlib.contextmanager
 def quiet():
     """Context manager: no numpy warnings, no Python warnings, stderr captured.
