@@ -100,7 +100,9 @@ class Explorer(widgets.VBox):
         try:
             png, printed = render_png(self.draw, self.values())
         except Exception:  # noqa: BLE001 (shown to the student; the explorer keeps working)
-            lines = traceback.format_exc().splitlines()[-TRACEBACK_LINES:]
+            lines = traceback.format_exc().splitlines()
+            if len(lines) > TRACEBACK_LINES:  # its first line, and the end, where the error is
+                lines = [lines[0], "  ...", *lines[2 - TRACEBACK_LINES :]]
             self.text.value = _pre("\n".join(lines), error=True)
             return
         if png is not None:

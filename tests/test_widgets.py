@@ -5,7 +5,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import pytest
 
-from nnlib.widgets import Explorer, render_png
+from nnlib.widgets import TRACEBACK_LINES, Explorer, render_png
 
 matplotlib.use("Agg")
 
@@ -67,9 +67,21 @@ def test_an_error_is_shown_and_the_last_figure_kept():
     k.value = 2
     assert explorer.image.value == good
     assert "ZeroDivisionError: k = 2 is not drawable" in explorer.text.value
+    assert "Traceback (most recent call last)" in explorer.text.value
     assert "color" in explorer.text.value  # shown as an error
     k.value = 3
     assert "w=3" in explorer.text.value and explorer.image.value != good
+
+
+def test_a_long_traceback_keeps_its_first_line_and_its_end():
+    def deep(n=40):
+        return deep(n - 1) if n else 1 / 0
+
+    explorer = Explorer(lambda k: deep(), {"k": widgets.IntSlider()})
+    shown = explorer.text.value.splitlines()
+    assert len(shown) == TRACEBACK_LINES
+    assert "Traceback (most recent call last)" in shown[0]
+    assert "ZeroDivisionError: division by zero" in shown[-1]
 
 
 def test_a_layout_replaces_the_column_of_controls():

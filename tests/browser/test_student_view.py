@@ -71,9 +71,7 @@ def _broken_copy(root: Path, rel_path: str, name: str, edit) -> str:
 
 def _first_widget_callback(nb: dict) -> dict:
     return next(
-        c
-        for c in nb["cells"]
-        if c["cell_type"] == "code" and "widgets.inter" in "".join(c["source"])
+        c for c in nb["cells"] if c["cell_type"] == "code" and "explore(" in "".join(c["source"])
     )
 
 
