@@ -291,3 +291,24 @@ def test_cross_entropy_is_not_defined_for_identity_outputs():
     assert "identity" not in COST_FUNCTIONS["cross_entropy"].outputs
     with pytest.raises(ValueError, match="cross_entropy needs probabilities"):
         Network([2, 1], output="identity", cost="cross_entropy")
+
+
+def test_the_two_vocabularies_agree_when_weight_decay_is_lmbda_over_n():
+    """The table in nnlib's docstring: lr = eta and weight_decay = lmbda / n give one step."""
+    from nnlib.layers import Dense, Sigmoid
+    from nnlib.model import Sequential
+    from nnlib.optim import SGD
+
+    rng = np.random.default_rng(42)
+    X, y = rng.standard_normal((6, 2)), rng.integers(0, 2, 6)
+    eta, lmbda, n = 0.5, 3.0, 60
+    net = Network([2, 3, 2], output="softmax", cost="cross_entropy", rng=rng)
+    model = Sequential([Dense(2, 3, rng=rng), Sigmoid(), Dense(3, 2, rng=rng)])
+    for layer, W, b in zip(model.layers[::2], net.weights, net.biases, strict=True):
+        layer.params["W"][...], layer.params["b"][...] = W, b
+    net.update_mini_batch(X, y, eta, lmbda=lmbda, n=n)
+    model.loss_and_grads(X, y)
+    SGD(lr=eta, weight_decay=lmbda / n).step(model)
+    for layer, W, b in zip(model.layers[::2], net.weights, net.biases, strict=True):
+        np.testing.assert_allclose(layer.params["W"], W, rtol=1e-12)
+        np.testing.assert_allclose(layer.params["b"], b, rtol=1e-12)
