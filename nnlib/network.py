@@ -102,14 +102,16 @@ class Network:
     output: "sigmoid", "softmax" or "identity".
     cost: "quadratic" (C_x = 1/2 ||a - y||^2) or "cross_entropy" (binary cross-entropy of
         each unit for sigmoid outputs, categorical cross-entropy for softmax outputs; not
-        defined for identity outputs). All six other pairs are supported, including softmax
-        with the quadratic cost (its BP1 carries the softmax Jacobian).
+        defined for identity outputs). The five other pairs of output and cost are
+        supported, including softmax with the quadratic cost (its BP1 carries the softmax
+        Jacobian).
     init: weight initialiser name in ``nnlib.init.INITIALISERS`` ("lecun" by default: std
         1/sqrt(n_in)); biases start at zero.
     rng: numpy Generator drawing the weights; None uses ``np.random.default_rng(0)``.
 
     Attributes: ``weights[l]`` (sizes[l+1], sizes[l]) and ``biases[l]`` (sizes[l+1],),
-    indexed from 0 for the first weight layer.
+    indexed from 0 for the first weight layer; ``cost_function``, the cost's class in
+    ``COST_FUNCTIONS`` (its value ``fn`` and its output error ``delta``, BP1).
     """
 
     def __init__(

@@ -51,7 +51,10 @@ def minibatches(X, Y, batch_size, rng=None, shuffle=True) -> Iterator[tuple]:
     rng: numpy Generator that draws the order; required when ``shuffle`` is True, so the
     order is reproducible. With ``shuffle=False`` batches are views in the stored order.
 
-    Arguments are checked at call time, before the first batch is requested.
+    Arguments are checked at call time, before the first batch is requested, and the order
+    is drawn then too: one ``rng.permutation(n)`` per call, that is per epoch. Every trainer of
+    nnlib (``Network.sgd``, ``Sequential.fit``, ``SigmoidNeuron.fit``) takes its mini-batches
+    from this function.
     """
     X = np.asarray(X)
     Y = np.asarray(Y)
