@@ -1,6 +1,7 @@
 """nnlib.grading.checks.backprop: each checker passes right answers and names planted mistakes."""
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -306,3 +307,20 @@ def test_network_result_form(C):
         "nabla_W and nabla_b should hold 2 arrays each (one per weight layer), got 1 and 1"
     ):
         C.check_network(lambda X, Y, W, b: (W[:1], b[:1]), [3, 4, 2], 1, 66)
+
+
+def test_every_forbidden_reference_is_named_in_the_notebook(C):
+    """Grading leaves out of the sandbox what the notebook's cells name as forbidden: each
+    list the checkers use by default must therefore be spelled out in some test cell."""
+    import nbformat
+
+    from nncourse.autograde.program import hidden_names
+
+    root = Path(__file__).resolve().parents[1]
+    source = nbformat.read(root / "solutions/05_backprop/05_backprop.ipynb", as_version=4)
+    release = nbformat.read(root / "course/05_backprop/05_backprop.ipynb", as_version=4)
+    used = set()
+    for name, value in vars(C).items():
+        if name.startswith("FORBID"):
+            used |= {value} if isinstance(value, str) else set(value)
+    assert used - hidden_names(source, release) == set()

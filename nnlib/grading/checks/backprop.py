@@ -2,11 +2,17 @@
 
 Each exercise has its table of named mistakes (description -> a function of the same
 arguments computing what that mistake returns) and one checker, plus a ``*_numerical``
-checker where the expected values come from central differences instead of the reference.
-Every checker calls the student's function with the references it must not use disabled,
-checks that no input was changed in place, and raises ``AssertionError`` with a message
-naming the mistake it recognises. The network checkers (:func:`check_network_worked`,
-:func:`check_network`) also say which layers are right, or name the broken equation.
+checker where the expected values come from central differences instead of the reference,
+and a ``*_random`` one drawing the inputs of a hidden cell from its seed. Every checker
+calls the student's function with the references it must not use disabled (``forbid``,
+default: the exercise's list), checks that no input was changed in place, and raises
+``AssertionError`` with a message naming the mistake it recognises. The network checkers
+(:func:`check_network_worked`, :func:`check_network`) also say which layers are right, or
+name the broken equation.
+
+Each visible cell passes its exercise's ``forbid`` list itself: grading reads the names a
+notebook's cells forbid to leave those references out of the sandbox (a unit test checks
+that every list here is named there).
 """
 
 from __future__ import annotations
@@ -61,7 +67,7 @@ NUMERICAL_GRADIENT_MISTAKES = {
 }
 
 
-def check_numerical_gradient(fn, f, x, h, expected, x_name="x"):
+def check_numerical_gradient(fn, f, x, h, expected, x_name="x", forbid=FORBID_NUMERICAL_GRADIENT):
     """Check ``fn(f, x, h)`` against the exact gradient ``expected``.
 
     f: a function of an array shaped like x returning a float. x: array of any shape (an
@@ -73,20 +79,20 @@ def check_numerical_gradient(fn, f, x, h, expected, x_name="x"):
     mistakes = dict(NUMERICAL_GRADIENT_MISTAKES)
     if x.dtype.kind in "iu":
         mistakes["x + h was truncated: work on a float64 copy of x"] = np.zeros(x.shape)
-    got = check_output(
+    expected = np.asarray(expected, dtype=np.float64)
+    names = ("f", x_name, "h")
+    return check_output(
         fn,
         f,
         x,
         h,
-        expected=np.asarray(expected, dtype=np.float64),
-        arg_names=("f", x_name, "h"),
+        expected=expected,
+        arg_names=names,
         rtol=1e-7,
         atol=1e-8,
         mistakes=mistakes,
-        forbid=FORBID_NUMERICAL_GRADIENT,
+        forbid=forbid,
     )
-    assert_shape(got, x.shape, f"numerical_gradient for {x_name} of shape {x.shape}")
-    return got
 
 
 RELATIVE_ERROR_MISTAKES = {
@@ -108,7 +114,7 @@ RELATIVE_ERROR_MISTAKES = {
 }
 
 
-def check_relative_error(fn, a, b, expected=None):
+def check_relative_error(fn, a, b, expected=None, forbid=FORBID_RELATIVE_ERROR):
     """Check ``fn(a, b)``, one number, against ``expected`` (default: the reference).
 
     a, b: arrays of the same shape.
@@ -123,14 +129,16 @@ def check_relative_error(fn, a, b, expected=None):
         expected=expected,
         arg_names=("a", "b"),
         mistakes=RELATIVE_ERROR_MISTAKES,
-        forbid=FORBID_RELATIVE_ERROR,
+        forbid=forbid,
     )
     if np.ndim(out) != 0:
         raise AssertionError(f"relative_error should return one number, got {out!r}")
     return out
 
 
-def check_relative_error_shapes(fn, shape_a, shape_b, names_shapes=False):
+def check_relative_error_shapes(
+    fn, shape_a, shape_b, names_shapes=False, forbid=FORBID_RELATIVE_ERROR
+):
     """Check that ``fn`` raises ValueError for arrays of ones shaped ``shape_a``, ``shape_b``.
 
     The two shapes must differ (and broadcast, or the check proves little). With
@@ -139,7 +147,7 @@ def check_relative_error_shapes(fn, shape_a, shape_b, names_shapes=False):
     __tracebackhide__ = True
     a, b = np.ones(shape_a), np.ones(shape_b)
     try:
-        with forbidden(fn, FORBID_RELATIVE_ERROR), quiet():
+        with forbidden(fn, forbid), quiet():
             res = fn(a, b)
     except ValueError as err:
         if names_shapes and not (str(a.shape) in str(err) and str(b.shape) in str(err)):
@@ -236,11 +244,18 @@ FORBID_BP1_SOFTMAX_CE = (
     "nnlib.backprop.bp1_softmax_cross_entropy",
     "nnlib.losses.categorical_cross_entropy_grad",
 )
+FORBID_BP2, FORBID_BP3, FORBID_BP4 = (
+    "nnlib.backprop.bp2",
+    "nnlib.backprop.bp3",
+    "nnlib.backprop.bp4",
+)
 
 
-def _check_equation(fn, args, names, expected, mistakes, forbid, shape, what, atol=1e-9):
+def _check_equation(fn, inputs, expected, mistakes, forbid, atol=1e-9):
+    """check_output of ``fn(*inputs.values())``; inputs: argument name -> array."""
     __tracebackhide__ = True
-    got = check_output(
+    args, names = tuple(inputs.values()), tuple(inputs)
+    return check_output(
         fn,
         *args,
         expected=expected,
@@ -250,30 +265,18 @@ def _check_equation(fn, args, names, expected, mistakes, forbid, shape, what, at
         mistakes=mistakes,
         forbid=forbid,
     )
-    assert_shape(got, shape, what)
-    return got
 
 
-def check_bp1_quadratic(fn, z_L, y, expected=None, atol=1e-9):
+def check_bp1_quadratic(fn, z_L, y, expected=None, atol=1e-9, forbid=FORBID_BP1_QUADRATIC):
     """Check ``fn(a_L, y, z_L)`` with a_L = sigmoid(z_L); expected default: the reference.
 
     z_L, y: (n, K).
     """
     __tracebackhide__ = True
-    a_L = sigmoid(z_L)
+    inputs = {"a_L": sigmoid(z_L), "y": y, "z_L": z_L}
     if expected is None:
-        expected = bp_ref.bp1_quadratic_sigmoid(a_L, y, z_L)
-    return _check_equation(
-        fn,
-        (a_L, y, z_L),
-        ("a_L", "y", "z_L"),
-        expected,
-        BP1_QUADRATIC_MISTAKES,
-        FORBID_BP1_QUADRATIC,
-        np.shape(z_L),
-        f"delta_L for a batch of shape {np.shape(z_L)}",
-        atol,
-    )
+        expected = bp_ref.bp1_quadratic_sigmoid(*inputs.values())
+    return _check_equation(fn, inputs, expected, BP1_QUADRATIC_MISTAKES, forbid, atol)
 
 
 def check_bp1_quadratic_numerical(fn, z_L, y):
@@ -282,16 +285,12 @@ def check_bp1_quadratic_numerical(fn, z_L, y):
     z_L, y: (n, K).
     """
     __tracebackhide__ = True
-
-    def summed_cost(z):
-        return 0.5 * np.sum((sigmoid(z) - y) ** 2)
-
     with quiet():
-        numeric = gradcheck.numerical_gradient(summed_cost, z_L)
+        numeric = gradcheck.numerical_gradient(lambda z: 0.5 * np.sum((sigmoid(z) - y) ** 2), z_L)
     return check_bp1_quadratic(fn, z_L, y, expected=numeric, atol=1e-8)
 
 
-def check_bp1_softmax_ce(fn, a_L, y, expected=None, atol=1e-9):
+def check_bp1_softmax_ce(fn, a_L, y, expected=None, atol=1e-9, forbid=FORBID_BP1_SOFTMAX_CE):
     """Check ``fn(a_L, y)``; expected default: the reference a_L - y.
 
     a_L: (n, K) rows of probabilities. y: (n, K) one-hot rows.
@@ -299,17 +298,8 @@ def check_bp1_softmax_ce(fn, a_L, y, expected=None, atol=1e-9):
     __tracebackhide__ = True
     if expected is None:
         expected = bp_ref.bp1_softmax_cross_entropy(a_L, y)
-    return _check_equation(
-        fn,
-        (a_L, y),
-        ("a_L", "y"),
-        expected,
-        BP1_SOFTMAX_CE_MISTAKES,
-        FORBID_BP1_SOFTMAX_CE,
-        np.shape(a_L),
-        f"delta_L for a batch of shape {np.shape(a_L)}",
-        atol,
-    )
+    inputs = {"a_L": a_L, "y": y}
+    return _check_equation(fn, inputs, expected, BP1_SOFTMAX_CE_MISTAKES, forbid, atol)
 
 
 def check_bp1_softmax_ce_numerical(fn, z_L, y):
@@ -318,16 +308,14 @@ def check_bp1_softmax_ce_numerical(fn, z_L, y):
     z_L: (n, K). y: (n, K) one-hot rows.
     """
     __tracebackhide__ = True
-
-    def summed_cost(z):
-        return -np.sum(y * activations.log_softmax(z))
-
     with quiet():
-        numeric = gradcheck.numerical_gradient(summed_cost, z_L)
+        numeric = gradcheck.numerical_gradient(
+            lambda z: -np.sum(y * activations.log_softmax(z)), z_L
+        )
     return check_bp1_softmax_ce(fn, activations.softmax(z_L), y, expected=numeric, atol=1e-8)
 
 
-def check_bp2(fn, delta_next, W_next, z, expected=None, atol=1e-9):
+def check_bp2(fn, delta_next, W_next, z, expected=None, atol=1e-9, forbid=FORBID_BP2):
     """Check ``fn(delta_next, W_next, z)``; expected default: the reference.
 
     delta_next: (n, n_next). W_next: (n_next, n_l). z: (n, n_l).
@@ -335,18 +323,8 @@ def check_bp2(fn, delta_next, W_next, z, expected=None, atol=1e-9):
     __tracebackhide__ = True
     if expected is None:
         expected = bp_ref.bp2(delta_next, W_next, z, sigmoid_prime)
-    n, n_l = np.shape(z)
-    return _check_equation(
-        fn,
-        (delta_next, W_next, z),
-        ("delta_next", "W_next", "z"),
-        expected,
-        BP2_MISTAKES,
-        ("nnlib.backprop.bp2",),
-        (n, n_l),
-        f"delta for n={n}, n_l={n_l}, n_next={np.shape(W_next)[0]}",
-        atol,
-    )
+    inputs = {"delta_next": delta_next, "W_next": W_next, "z": z}
+    return _check_equation(fn, inputs, expected, BP2_MISTAKES, forbid, atol)
 
 
 def check_bp2_numerical(fn, delta_next, W_next, z):
@@ -356,16 +334,14 @@ def check_bp2_numerical(fn, delta_next, W_next, z):
     delta_next: (n, n_next). W_next: (n_next, n_l). z: (n, n_l).
     """
     __tracebackhide__ = True
-
-    def cost(zz):
-        return np.sum(delta_next * (sigmoid(zz) @ W_next.T))
-
     with quiet():
-        numeric = gradcheck.numerical_gradient(cost, z)
+        numeric = gradcheck.numerical_gradient(
+            lambda zz: np.sum(delta_next * (sigmoid(zz) @ W_next.T)), z
+        )
     return check_bp2(fn, delta_next, W_next, z, expected=numeric, atol=1e-8)
 
 
-def check_bp3(fn, delta, expected=None):
+def check_bp3(fn, delta, expected=None, forbid=FORBID_BP3):
     """Check ``fn(delta)``, the bias gradient (n_l,); expected default: the reference.
 
     delta: (n, n_l).
@@ -373,16 +349,7 @@ def check_bp3(fn, delta, expected=None):
     __tracebackhide__ = True
     if expected is None:
         expected = bp_ref.bp3(delta)
-    return _check_equation(
-        fn,
-        (delta,),
-        ("delta",),
-        expected,
-        BP3_MISTAKES,
-        ("nnlib.backprop.bp3",),
-        (np.shape(delta)[1],),
-        f"db for delta of shape {np.shape(delta)}",
-    )
+    return _check_equation(fn, {"delta": delta}, expected, BP3_MISTAKES, forbid)
 
 
 def check_bp3_numerical(fn, delta, b):
@@ -397,7 +364,7 @@ def check_bp3_numerical(fn, delta, b):
     return check_bp3(fn, delta, expected=numeric)
 
 
-def check_bp4(fn, delta, a_prev, expected=None):
+def check_bp4(fn, delta, a_prev, expected=None, forbid=FORBID_BP4):
     """Check ``fn(delta, a_prev)``, the weight gradient (n_l, n_prev); default: the reference.
 
     delta: (n, n_l). a_prev: (n, n_prev).
@@ -405,17 +372,8 @@ def check_bp4(fn, delta, a_prev, expected=None):
     __tracebackhide__ = True
     if expected is None:
         expected = bp_ref.bp4(delta, a_prev)
-    shape = (np.shape(delta)[1], np.shape(a_prev)[1])
-    return _check_equation(
-        fn,
-        (delta, a_prev),
-        ("delta", "a_prev"),
-        expected,
-        BP4_MISTAKES,
-        ("nnlib.backprop.bp4",),
-        shape,
-        f"dW for delta {np.shape(delta)} and a_prev {np.shape(a_prev)}",
-    )
+    inputs = {"delta": delta, "a_prev": a_prev}
+    return _check_equation(fn, inputs, expected, BP4_MISTAKES, forbid)
 
 
 def check_bp4_numerical(fn, delta, a_prev, W):
@@ -425,13 +383,126 @@ def check_bp4_numerical(fn, delta, a_prev, W):
     delta: (n, n_l). a_prev: (n, n_prev). W: (n_l, n_prev), where the gradient is taken.
     """
     __tracebackhide__ = True
-
-    def cost(M):
-        return np.sum(delta * (a_prev @ M.T)) / len(delta)
-
     with quiet():
-        numeric = gradcheck.numerical_gradient(cost, W)
+        numeric = gradcheck.numerical_gradient(
+            lambda M: np.sum(delta * (a_prev @ M.T)) / len(delta), W
+        )
     return check_bp4(fn, delta, a_prev, expected=numeric)
+
+
+# ----- random inputs, for the hidden cells ---------------------------------------------------
+
+
+def _sin_x2(v):
+    return float(np.sum(np.sin(v) * v**2))
+
+
+def _cube(v):
+    return float(np.sum(v**3))
+
+
+def check_numerical_gradient_accuracy(fn, seed, shapes=((6,), (1,))):
+    """``fn(f, x, 1e-5)`` for f(x) = sum(sin(x) x^2) at random x of each shape (tight
+    tolerances: a one-sided difference fails), then on the integer array [1, 2, 3]."""
+    __tracebackhide__ = True
+    rng = np.random.default_rng(seed)
+    for shape in shapes:
+        x = rng.uniform(-2, 2, size=shape)
+        expected = np.cos(x) * x**2 + 2 * x * np.sin(x)
+        check_numerical_gradient(fn, _sin_x2, x, 1e-5, expected)
+    check_numerical_gradient(fn, _cube, np.array([1, 2, 3]), 1e-4, np.array([3.0, 12.0, 27.0]))
+
+
+def check_numerical_gradient_matrix(fn, seed, n=5, shape=(4, 3)):
+    """``fn(f, W, 1e-5)`` for f(W) = sum(tanh(X @ W.T)), X: (n, shape[1]), W: shape; the
+    exact gradient is (1 - tanh^2).T @ X, shaped like W."""
+    __tracebackhide__ = True
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, shape[1]))
+    W = rng.standard_normal(shape)
+    T = np.tanh(X @ W.T)
+    check_numerical_gradient(
+        fn, lambda M: float(np.sum(np.tanh(X @ M.T))), W, 1e-5, (1 - T**2).T @ X, x_name="W"
+    )
+
+
+def check_relative_error_cases(fn, seed):
+    """``fn(a, b)`` on a random (4, 3) pair and on edge cases: a tiny entry beside a large
+    one, two zero arrays, a difference of 1e-9, and the largest |a_i| and |b_j| apart."""
+    __tracebackhide__ = True
+    rng = np.random.default_rng(seed)
+    cases = [
+        (rng.standard_normal((4, 3)), rng.standard_normal((4, 3))),
+        (np.array([1.0, 1e-10]), np.array([1.0, -1e-10])),
+        (np.zeros((2, 2)), np.zeros((2, 2))),
+        (np.array([3.0]), np.array([3.0 + 3e-9])),
+        (np.array([4.0, 0.5]), np.array([0.5, 4.0])),
+    ]
+    for a, b in cases:
+        check_relative_error(fn, a, b)
+
+
+def check_bp1_quadratic_random(fn, seed, shapes, numerical=False):
+    """:func:`check_bp1_quadratic` (or its ``_numerical`` form) for random z_L, y of each
+    shape (n, K) in ``shapes``."""
+    __tracebackhide__ = True
+    rng = np.random.default_rng(seed)
+    check = check_bp1_quadratic_numerical if numerical else check_bp1_quadratic
+    for shape in shapes:
+        check(fn, rng.normal(scale=2.0, size=shape), rng.uniform(size=shape))
+
+
+def check_bp1_softmax_ce_random(fn, seed, shapes, numerical=False):
+    """:func:`check_bp1_softmax_ce` (or its ``_numerical`` form) for random z_L and one-hot y
+    of each shape (n, K) in ``shapes``, with a_L = softmax(z_L)."""
+    __tracebackhide__ = True
+    rng = np.random.default_rng(seed)
+    for n, K in shapes:
+        z_L = rng.normal(scale=2.0, size=(n, K))
+        y = np.eye(K)[rng.integers(K, size=n)]
+        if numerical:
+            check_bp1_softmax_ce_numerical(fn, z_L, y)
+        else:
+            check_bp1_softmax_ce(fn, activations.softmax(z_L), y)
+
+
+def check_bp2_random(fn, seed, shapes, numerical=False):
+    """:func:`check_bp2` (or its ``_numerical`` form) for random inputs of each
+    (n, n_l, n_next) in ``shapes``: delta_next (n, n_next), W_next (n_next, n_l), z (n, n_l)."""
+    __tracebackhide__ = True
+    rng = np.random.default_rng(seed)
+    check = check_bp2_numerical if numerical else check_bp2
+    for n, n_l, n_next in shapes:
+        delta_next = rng.standard_normal((n, n_next))
+        W_next = rng.standard_normal((n_next, n_l))
+        check(fn, delta_next, W_next, rng.normal(scale=2.0, size=(n, n_l)))
+
+
+def check_bp3_random(fn, seed, shapes, numerical=False):
+    """:func:`check_bp3` (or its ``_numerical`` form) for a random delta of each shape
+    (n, n_l) in ``shapes``."""
+    __tracebackhide__ = True
+    rng = np.random.default_rng(seed)
+    for n, n_l in shapes:
+        delta = rng.standard_normal((n, n_l))
+        if numerical:
+            check_bp3_numerical(fn, delta, rng.standard_normal(n_l))
+        else:
+            check_bp3(fn, delta)
+
+
+def check_bp4_random(fn, seed, shapes, numerical=False):
+    """:func:`check_bp4` (or its ``_numerical`` form) for random delta (n, n_l) and a_prev
+    (n, n_prev) in [0, 1) for each (n, n_l, n_prev) in ``shapes``."""
+    __tracebackhide__ = True
+    rng = np.random.default_rng(seed)
+    for n, n_l, n_prev in shapes:
+        delta = rng.standard_normal((n, n_l))
+        a_prev = rng.uniform(size=(n, n_prev))
+        if numerical:
+            check_bp4_numerical(fn, delta, a_prev, rng.standard_normal((n_l, n_prev)))
+        else:
+            check_bp4(fn, delta, a_prev)
 
 
 # ----- backprop and backprop_linear: whole networks ----------------------------------------
@@ -533,14 +604,14 @@ def reference_gradients(X, Y, weights, biases, **kind):
     return [*ref_W, *ref_b]
 
 
-def _call_network(fn, X, Y, weights, biases, output, label):
+def _call_network(fn, X, Y, weights, biases, output, label, forbid=FORBID_NETWORK):
     """Call ``fn(X, Y, weights, biases[, output=...])`` on copies; check the inputs unchanged
     and the form of the result. Returns [*nabla_W, *nabla_b]."""
     __tracebackhide__ = True
     L = len(weights)
     args = (X.copy(), Y.copy(), [W.copy() for W in weights], [b.copy() for b in biases])
     kwargs = {"output": "softmax"} if output == "softmax" else {}
-    with forbidden(fn, FORBID_NETWORK):
+    with forbidden(fn, forbid):
         res = call(fn, *args, name=label, **kwargs)
     given = [("X", X, args[0]), ("Y", Y, args[1])]
     given += [(f"weights[{i}]", weights[i], args[2][i]) for i in range(L)]
@@ -606,7 +677,7 @@ def _where_to_look(bad, L, linear):
     )
 
 
-def check_network_worked(fn, X, Y, weights, biases, linear=False):
+def check_network_worked(fn, X, Y, weights, biases, linear=False, forbid=FORBID_NETWORK):
     """The visible check of ``backprop`` (or ``backprop_linear`` with ``linear``).
 
     X: (n, n_0). Y: (n, n_L). weights[i]: (n_{i+1}, n_i). biases[i]: (n_{i+1},).
@@ -617,9 +688,8 @@ def check_network_worked(fn, X, Y, weights, biases, linear=False):
     L, n = len(weights), len(X)
     sizes = [np.shape(weights[0])[1]] + [np.shape(W)[0] for W in weights]
     label = f"{fn.__name__} on a {sizes} network"
-    got = _call_network(
-        fn, X, Y, weights, biases, "sigmoid", f"{fn.__name__}(X, Y, weights, biases)"
-    )
+    call_label = f"{fn.__name__}(X, Y, weights, biases)"
+    got = _call_network(fn, X, Y, weights, biases, "sigmoid", call_label, forbid)
     _check_shapes(got, weights, biases)
     kind, _ = _kind("sigmoid", linear)
     expected = reference_gradients(X, Y, weights, biases, **kind)
@@ -715,3 +785,10 @@ def check_network(fn, sizes, n, seed, output="sigmoid", linear=False):
             atol=1e-8,
             mistakes={d: c[k] for d, c in wrong.items()},
         )
+
+
+def check_networks(fn, cases, output="sigmoid", linear=False):
+    """:func:`check_network` for each (sizes, n, seed) in ``cases``."""
+    __tracebackhide__ = True
+    for sizes, n, seed in cases:
+        check_network(fn, sizes, n, seed, output=output, linear=linear)
