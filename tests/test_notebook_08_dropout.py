@@ -16,7 +16,9 @@ mistake is meant to cost those cells too, and the tests list them.
   backward pass forgets the dropout mask;
 - "batch_mean": a training step with notebook 05's convention (bias gradient
   delta.mean(axis=0), weight gradient / m, on top of a delta2 that already carries the
-  1/m), and a dropout_forward that draws from rng even at test time.
+  1/m), and a dropout_forward that draws from rng even at test time;
+- "ones_at_test": a dropout_forward that returns a mask of ones instead of None at test
+  time, and a training step that updates the caller's params in place.
 """
 
 import pytest
@@ -87,6 +89,13 @@ DRAWS_TWICE = """def dropout_forward(x, p, rng, train):
     return x * mask, mask
 """
 
+ONES_AT_TEST_TIME = """def dropout_forward(x, p, rng, train):
+    if not train:
+        return x, np.ones_like(x)  # a mask of ones instead of None
+    mask = (rng.random(x.shape) >= p) / (1 - p)
+    return x * mask, mask
+"""
+
 FLOAT64_SHIFT = """def shift_images(X, dy, dx):
     n, h, w = X.shape
     out = np.zeros((n, h, w))  # float64, whatever the dtype of X
@@ -130,6 +139,19 @@ MEAN_AS_IN_05 = (
     + STEP_TAIL
 )
 
+STEP_IN_PLACE = (
+    STEP_HEAD
+    + """    grads = {"W2": delta2.T @ cache["a1_tilde"] + l2_gradient(W2, lmbda, n)}
+    grads["b2"] = delta2.sum(axis=0)
+    delta1 = dropout_backward(delta2 @ W2, cache["mask"]) * (cache["z1"] > 0)
+    grads["W1"] = delta1.T @ cache["X"] + l2_gradient(W1, lmbda, n)
+    grads["b1"] = delta1.sum(axis=0)
+    for key in params:
+        params[key] -= eta * grads[key]  # changes the caller's arrays
+    return params, float(cost)
+"""
+)
+
 DROPOUT_VALUE_CELLS = {
     "test_dropout_forward_visible",
     "test_dropout_forward_values",
@@ -168,6 +190,10 @@ EXPECTED_LOST = {
     "batch_mean": STEP_CELLS
     | {"test_dropout_forward_visible", "test_dropout_forward_test_time"}
     | {"test_mlp_forward_visible", "test_mlp_forward_eval"},
+    # The mask of ones is harmless where the solution's mlp_forward uses it: only the
+    # test-time cells of dropout_forward fail. The in-place step fails every step cell.
+    "ones_at_test": STEP_CELLS
+    | {"test_dropout_forward_visible", "test_dropout_forward_test_time"},
 }
 
 
@@ -197,6 +223,10 @@ def grades(course):
             "batch_mean": {
                 "dropout_forward": DRAWS_AT_TEST_TIME,
                 "train_step": MEAN_AS_IN_05,
+            },
+            "ones_at_test": {
+                "dropout_forward": ONES_AT_TEST_TIME,
+                "train_step": STEP_IN_PLACE,
             },
         },
     )
@@ -271,6 +301,11 @@ def test_planted_mistakes_lose_exactly_their_cells(grades, student):
         ),
         ("batch_mean", "test_mlp_forward_visible", "drew random numbers from rng"),
         ("batch_mean", "test_mlp_forward_eval", "drew random numbers from rng"),
+        ("ones_at_test", "test_dropout_forward_visible", "the mask should be None"),
+        ("ones_at_test", "test_dropout_forward_test_time", "the mask should be None"),
+        ("ones_at_test", "test_train_step_visible", "changed its input params['W1'] in place"),
+        ("ones_at_test", "test_train_step_l2", "changed its input params['W1'] in place"),
+        ("ones_at_test", "test_train_step_dropout", "changed its input params['W1'] in place"),
     ],
 )
 def test_student_sees_what_went_wrong(grades, student, cell, message):

@@ -390,7 +390,10 @@ def check_dropout_gradient(dropout_backward, x, mask):
 
 
 def random_params(rng, d, h, k):
-    """Random float64 parameters of a d-h-K network (most hidden units active)."""
+    """Random float64 parameters of a d-h-K network: W1 (h, d), b1 (h,), W2 (k, h), b2 (k,).
+
+    The biases b1 lean positive so that most hidden units are active.
+    """
     return {
         "W1": rng.standard_normal((h, d)),
         "b1": rng.standard_normal(h) + 0.5,
