@@ -115,9 +115,15 @@ EXPECTED_LOSSES_2 = {
     "test_train_visible": "costs[1:] are costs of the mini-batch just used",
 }
 
-# --- a third: train changes the caller's w ("Do not modify the arguments") ----------------
+# --- a third: train changes the caller's w ("Do not modify the arguments"); gd_step asks
+# for the gradient twice ("call gradients(w, b, X, y) once") ------------------------------
 
 PLANTED_3 = {
+    "gd_step": """def gd_step(w, b, X, y, eta, gradients):
+    dw, _ = gradients(w, b, X, y)
+    _, db = gradients(w, b, X, y)
+    return w - eta * np.asarray(dw), float(b - eta * db)
+""",
     "train": """def train(w, b, X, y, eta, epochs, batch_size, rng, gradients, cost):
     n = X.shape[0]
     costs = [cost(neuron_output(X, w, b), y)]
@@ -133,6 +139,8 @@ PLANTED_3 = {
 }
 
 EXPECTED_LOSSES_3 = {
+    "test_gd_step_worked": "should call gradients(w, b, X, y) once on the batch it was given",
+    "test_gd_step_hidden": "should call gradients(w, b, X, y) once on the batch it was given",
     "test_train_visible": "train changed its argument w in place",
     "test_train_seeded_hidden": "train changed its arguments (X, y or the starting w) in place",
 }
