@@ -373,7 +373,9 @@ def test_forbid_accepts_methods():
         return nnlib.perceptron.Perceptron(2).fit(X, y, rng)
 
     X, y = np.zeros((4, 2)), np.array([0, 1, 0, 1])
-    with pytest.raises(AssertionError, match="write fit yourself"):
+    with pytest.raises(
+        AssertionError, match="write it yourself; calling nnlib.perceptron.Perceptron.fit earns"
+    ):
         with G.forbidden(fit_by_delegation, "nnlib.perceptron.Perceptron.fit") as fn:
             fn(X, y, np.random.default_rng(0))
     # restored afterwards
@@ -517,6 +519,7 @@ def test_forbid_a_method_of_the_sigmoid_neuron_in_every_form():
         with G.forbidden(delegate, "nnlib.neuron.SigmoidNeuron.step") as fn:
             msg = fails(fn)
         assert "calling nnlib.neuron.SigmoidNeuron.step earns no points" in msg, form
+        assert "asks you to write it yourself" in msg  # not "write step": the exercise is not
         delegate()  # restored afterwards
     # the rest of the class and the module's functions still work while step is forbidden
     with G.forbidden(None, "nnlib.neuron.SigmoidNeuron.step"):

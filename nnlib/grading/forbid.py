@@ -43,9 +43,11 @@ from nnlib.grading.reference import FreshLoader
 
 def forbidden_message(target: str) -> str:
     """What a student reads who called the reference of what they must write."""
-    what = target.rsplit(".", 1)[-1]
+    owner, _, what = target.rpartition(".")
     if what.startswith("_"):  # a private or special method (Network.__init__): no name to give
         what = "this"
+    elif owner.rpartition(".")[2][:1].isupper():  # a method: the exercise is not named after it
+        what = "it"
     return f"this exercise asks you to write {what} yourself; calling {target} earns no points"
 
 

@@ -158,7 +158,10 @@ def check_cost_random(cost, kind: str, seed: int) -> None:
 
 
 def gradient_mistakes(kind: str, w, b, X, y) -> tuple[dict, dict]:
-    """({description: wrong dw (d,)}, {description: wrong db}) for these inputs."""
+    """({description: wrong dw (d,)}, {description: wrong db}) for these inputs.
+
+    w: (d,). b: float. X: (n, d). y: (n,).
+    """
     other = KINDS[1 - KINDS.index(_kind(kind))]
     dw, db = neuron.neuron_gradients(w, b, X, y, kind)
     dw_other, db_other = neuron.neuron_gradients(w, b, X, y, other)
@@ -323,7 +326,7 @@ def _gd_step(w, b, X, y, eta, gradients):
 def run_train(train, w, b, X, y, eta, epochs, batch_size, seed, forbid=TRAIN_REFERENCES):
     """The student's ``train`` with the cross-entropy reference gradient and cost, an rng
     seeded with ``seed``, and a correct ``gd_step`` standing in for theirs during the call
-    (train is graded on its own). Returns (w (d,), b, costs)."""
+    (train is graded on its own). w: (d,). X: (n, d). y: (n,). Returns (w (d,), b, costs)."""
     __tracebackhide__ = True
     space = train.__globals__
     saved = space.get("gd_step")
@@ -351,7 +354,8 @@ def run_train(train, w, b, X, y, eta, epochs, batch_size, seed, forbid=TRAIN_REF
 
 def reference_train(w, b, X, y, eta, epochs, batch_size, seed):
     """(w (d,), b) after training the reference SigmoidNeuron with the cross-entropy cost
-    (batch_size None: full-batch gradient descent, one step per epoch)."""
+    from w (d,), b on X (n, d), y (n,) (batch_size None: full-batch gradient descent, one
+    step per epoch)."""
     unit = neuron.SigmoidNeuron(X.shape[1], cost="cross_entropy")
     unit.w, unit.b = np.array(w, dtype=float), float(b)
     rng = None if batch_size is None else np.random.default_rng(seed)
@@ -360,8 +364,8 @@ def reference_train(w, b, X, y, eta, epochs, batch_size, seed):
 
 
 def recipe_costs(w, b, X, y, eta, epochs, batch_size, seed):
-    """The costs (1 + updates,) that the notebook's recipe records, and
-    {description: the costs that a known slip records instead}."""
+    """The costs (1 + updates,) that the notebook's recipe records from w (d,), b on
+    X (n, d), y (n,), and {description: the costs that a known slip records instead}."""
     sigmoid, n = activations.sigmoid, X.shape[0]
 
     def run(orders, whole):
@@ -438,7 +442,10 @@ def check_train(train, X, y, w, b, eta, epochs, batch_size, seed, forbid=TRAIN_R
 
 def check_train_full_batch(train, X, y, w, b, eta, epochs, seed):
     """With batch_size = n, ``train`` is full-batch gradient descent: (w, b) as the
-    reference's after ``epochs`` steps, one cost per epoch, never increasing."""
+    reference's after ``epochs`` steps, one cost per epoch, never increasing.
+
+    X: (n, d). y: (n,). w: (d,) start.
+    """
     __tracebackhide__ = True
     n = X.shape[0]
     w_ref, b_ref = reference_train(w, b, X, y, eta, epochs, None, seed)
@@ -458,7 +465,10 @@ def check_train_full_batch(train, X, y, w, b, eta, epochs, seed):
 
 def check_train_minibatches(train, X, y, w, b, eta, runs, seed):
     """For each (batch_size, epochs) of ``runs``, (w, b) as the reference's trained with
-    the same rng seed, and 1 + epochs * ceil(n / batch_size) costs."""
+    the same rng seed, and 1 + epochs * ceil(n / batch_size) costs.
+
+    X: (n, d). y: (n,). w: (d,) start.
+    """
     __tracebackhide__ = True
     n = X.shape[0]
     for batch_size, epochs in runs:
@@ -480,7 +490,10 @@ def check_train_minibatches(train, X, y, w, b, eta, runs, seed):
 
 def check_train_seeded(train, X, y, w, b, eta, epochs, batch_size, seeds):
     """Two runs with the first seed of ``seeds`` are identical and leave X, y and w as they
-    were; a run with the second seed visits the samples in another order."""
+    were; a run with the second seed visits the samples in another order.
+
+    X: (n, d). y: (n,). w: (d,) start. seeds: (seed, another seed).
+    """
     __tracebackhide__ = True
     first, other = seeds
     before = [np.array(v, copy=True) for v in (X, y, w)]
