@@ -149,6 +149,38 @@ OWN_RNG_LOSES = {
 }
 
 
+# ----- submission "named": one known mistake per exercise, each named in the feedback -----
+
+NO_SCALING = """def init_params(sizes, rng):
+    W = [rng.standard_normal((m, k)) for k, m in zip(sizes[:-1], sizes[1:])]
+    return W, [np.zeros(m) for m in sizes[1:]]
+"""
+
+NO_BIAS = """def dense_forward(A_prev, W, b, g):
+    Z = A_prev @ W.T
+    return Z, g(Z)
+"""
+
+SOFTMAX_OVER_COLUMNS = """def output_activation(task):
+    if task == "multiclass":
+        return lambda Z: np.exp(Z) / np.exp(Z).sum(axis=0)
+    return {"regression": identity, "binary": sigmoid}[task]
+"""
+
+BIASES_PER_INPUT = """def count_params(sizes):
+    return sum(m * k + k for k, m in zip(sizes[:-1], sizes[1:]))
+"""
+
+# forward calls the student's dense_forward, so the missing bias costs its cells too
+NAMED_LOSE = (
+    {"test_init_params_stats", "test_init_params_honest"}
+    | DENSE_CELLS
+    | FORWARD_CELLS
+    | OUTPUT_CELLS
+    | COUNT_CELLS
+)
+
+
 @pytest.fixture(scope="module")
 def grades(course):
     mistakes = {
@@ -165,9 +197,21 @@ def grades(course):
         "count_params": COUNT_DELEGATES,
     }
     rules = {"init_params": RANDOM_BIASES, "output_activation": NO_VALUE_ERROR}
+    named = {
+        "init_params": NO_SCALING,
+        "dense_forward": NO_BIAS,
+        "output_activation": SOFTMAX_OVER_COLUMNS,
+        "count_params": BIASES_PER_INPUT,
+    }
     return course.autograde_planted(
         A,
-        {"mistakes": mistakes, "sly": sly, "rules": rules, "own_rng": {"init_params": OWN_RNG}},
+        {
+            "mistakes": mistakes,
+            "sly": sly,
+            "rules": rules,
+            "own_rng": {"init_params": OWN_RNG},
+            "named": named,
+        },
     )
 
 
@@ -186,6 +230,7 @@ def test_untouched_release_scores_zero(grades):
         ("sly", SLY_LOSES),
         ("rules", RULES_LOSE),
         ("own_rng", OWN_RNG_LOSES),
+        ("named", NAMED_LOSE),
     ],
 )
 def test_planted_mistakes_lose_exactly_their_cells(grades, student, cells):
@@ -218,6 +263,24 @@ def test_planted_mistakes_lose_exactly_their_cells(grades, student, cells):
             "sly",
             "test_count_params_hidden",
             ["calling nnlib.network.Network.__init__ earns no points"],
+        ),
+        ("named", "test_init_params_stats", ["Likely mistake: no scaling"]),
+        ("named", "test_init_params_honest", ["Likely mistake: no scaling"]),
+        ("named", "test_dense_forward_visible", ["Likely mistake: the bias b is missing"]),
+        (
+            "named",
+            "test_forward_visible",
+            ["zs[0] (Z^1)", "Likely mistake: the bias b is missing"],
+        ),
+        (
+            "named",
+            "test_output_activation_hidden",
+            ["Likely mistake: softmax over the columns instead of each row"],
+        ),
+        (
+            "named",
+            "test_count_params_hidden",
+            ["Likely mistake: biases belong to the receiving layer"],
         ),
     ],
 )
