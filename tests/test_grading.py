@@ -519,7 +519,7 @@ def test_forbid_a_method_of_the_sigmoid_neuron_in_every_form():
         with G.forbidden(delegate, "nnlib.neuron.SigmoidNeuron.step") as fn:
             msg = fails(fn)
         assert "calling nnlib.neuron.SigmoidNeuron.step earns no points" in msg, form
-        assert "asks you to write it yourself" in msg  # not "write step": the exercise is not
+        assert "asks you to write it yourself" in msg  # gd_step or train, not "step"
         delegate()  # restored afterwards
     # the rest of the class and the module's functions still work while step is forbidden
     with G.forbidden(None, "nnlib.neuron.SigmoidNeuron.step"):
