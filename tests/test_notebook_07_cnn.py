@@ -10,9 +10,9 @@ sits in a different exercise, so the per-cell scores show exactly which cells it
 - in a second submission, conv2d_fast ignoring the stride and maxpool_forward not turning
   stride=None into stride = size.
 
-More planted mistakes of the forward passes run in-process (answers and test cells of the
-solution in one namespace, no kernel): each must fail exactly its cells with a message
-that names it.
+More planted mistakes (of the forward passes, an output size given as a float, a dx that
+keeps the padding border) run in-process (answers and test cells of the solution in one
+namespace, no kernel): each must fail exactly its cells with a message that names it.
 """
 
 import pytest
@@ -145,6 +145,27 @@ POOL_ABS = """def maxpool_forward(x, size=2, stride=None):
     return windows.max(axis=(4, 5))
 """
 
+SIZE_AS_FLOAT = """def conv_output_size(n, k, stride=1, padding=0):
+    return (n + 2 * padding - k) / stride + 1  # right values, but floats
+"""
+
+DX_WITH_BORDER = """def conv2d_backward(dout, x, W, stride=1, padding=0):
+    xp = zero_pad(x, padding)
+    n, c_out, h_out, w_out = dout.shape
+    kh, kw = W.shape[2:]
+    windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]
+    windows = windows[:, :, :h_out, :w_out]
+    db = dout.sum(axis=(0, 2, 3))
+    dW = np.tensordot(dout, windows, axes=([0, 2, 3], [0, 2, 3]))
+    dxp = np.zeros(xp.shape)
+    for u in range(kh):
+        for v in range(kw):
+            rows = slice(u, u + stride * (h_out - 1) + 1, stride)
+            cols = slice(v, v + stride * (w_out - 1) + 1, stride)
+            dxp[:, :, rows, cols] += np.einsum("ifrc,fd->idrc", dout, W[:, :, u, v])
+    return dxp, dW, db  # the padding border is still there
+"""
+
 # --- in-process runs: answers and test cells of the solution in one namespace -----------
 
 
@@ -186,6 +207,22 @@ def test_solution_passes_every_test_cell_in_process():
             NO_PADDING,
             FAST | {"test_conv2d_fast_digits"} | CONV_NUMERICAL,
             "the padding is missing",
+        ),
+        (
+            "conv_output_size",
+            SIZE_AS_FLOAT,
+            {"test_conv_output_size_visible", "test_conv_output_size_hidden"},
+            "return an int (use // for the floor division)",
+        ),
+        (
+            "conv2d_backward",
+            DX_WITH_BORDER,
+            {
+                "test_conv2d_backward_visible",
+                "test_conv2d_backward_reference",
+                "test_conv2d_backward_numerical",
+            },
+            "dx still has the padding border",
         ),
         ("maxpool_forward", POOL_STRIDE_NONE, {"test_maxpool_forward_visible"}, "stride=None"),
         (
