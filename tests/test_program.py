@@ -6,6 +6,7 @@ import nbformat
 import pytest
 from nbgrader_harness import REPO_ROOT, find_cell, known_solutions
 
+import nnlib.grading.checks
 from nncourse.autograde.jail import hidden_targets
 from nncourse.autograde.program import (
     Cell,
@@ -83,6 +84,37 @@ def test_hidden_names_of_01_neuron():
         "nnlib.activations.softmax",
     } <= names
     assert "nnlib.activations.relu" not in names  # the notebook does not ask for it
+
+
+def _graded(code):
+    cell = nbformat.v4.new_code_cell(code)
+    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "t", "points": 1}
+    return cell
+
+
+def test_what_a_topic_checker_forbids_is_hidden(tmp_path, monkeypatch):
+    """A test cell that calls G.checks.<topic> hides every nnlib name that checker spells
+    out, though the cell itself names none."""
+    package = tmp_path / "nnlib" / "grading" / "checks"
+    monkeypatch.setattr(nnlib.grading.checks, "__path__", [str(package)])
+    package.mkdir(parents=True)
+    (package / "planted.py").write_text(
+        'FORBID = ("nnlib.activations.sigmoid",)\n'
+        'def check(fn, forbid=("nnlib.activations.tanh_prime",)):\n'
+        '    return "nnlib.activations.relu is not a forbidden name: it has spaces"\n'
+    )
+    source = nbformat.v4.new_notebook(cells=[
+        _graded("from nnlib.grading import fresh\nG = fresh()\nG.checks.planted.check(f)"),
+    ])  # fmt: skip
+    release = nbformat.v4.new_notebook()
+    assert hidden_names(source, release) == {
+        "nnlib.activations.sigmoid",
+        "nnlib.activations.tanh_prime",
+    }
+    source.cells = [_graded("from nnlib.grading.checks import planted\nplanted.check(f)")]
+    assert "nnlib.activations.sigmoid" in hidden_names(source, release)
+    source.cells = [_graded("G.checks.absent.check(f)")]  # no such topic: nothing, no error
+    assert hidden_names(source, release) == set()
 
 
 def test_without_bubblewrap_student_code_is_not_run_unless_asked(monkeypatch):

@@ -15,13 +15,15 @@ The trusted run executes, in the submission's order:
 A name a test cell reads that no trusted cell binds is the student's: it is the only kind
 of name the grader asks the sandbox for (`student_names`).
 
-`hidden_names` lists the nnlib objects the notebook asks the student to write: the
+`hidden_names` lists the nnlib objects the notebook asks the student to write (named in its
+test cells or in the topic checkers they call): the
 sandbox's copy of nnlib has them stubbed out, so an answer cannot delegate to them.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -157,9 +159,11 @@ def hidden_names(source, release) -> set[str]:
     """Dotted names of the nnlib objects this notebook asks the student to write.
 
     They are what its tests forbid (``forbid=...``, ``G.forbidden(fn, ...)``,
-    ``_forbid_method("nnlib.m", "Class", "method")``, a ``FORBID = (...)`` constant) and
-    every nnlib function or class named like an answer the student writes."""
+    ``_forbid_method("nnlib.m", "Class", "method")``, a ``FORBID = (...)`` constant), every
+    nnlib name in the topic checkers its tests call (``G.checks.<topic>``), and every nnlib
+    function or class named like an answer the student writes."""
     names: set[str] = set()
+    topics: set[str] = set()
     for cell in source.cells:
         if cell.cell_type != "code" or not is_grade(cell):
             continue
@@ -167,17 +171,70 @@ def hidden_names(source, release) -> set[str]:
             tree = ast.parse(_without_magics(cell.source))
         except SyntaxError:
             continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call):
-                args = [s for a in node.args for s in _strings(a)]
-                if len(node.args) == 3 and len(args) == 3 and args[0].startswith("nnlib."):
-                    names.add(".".join(args))
-                names.update(s for s in args if s.startswith("nnlib."))
-                for kw in node.keywords:
-                    names.update(s for s in _strings(kw.value) if s.startswith("nnlib."))
-            elif isinstance(node, ast.Assign):
-                names.update(s for s in _strings(node.value) if s.startswith("nnlib."))
+        topics |= _checker_topics(tree)
+        names |= _forbidden_in(tree)
+    for topic in topics:
+        names |= _checker_names(topic)
     names.update(_same_named(_answer_names(release)))
+    return names
+
+
+CHECKS = "nnlib.grading.checks"
+_DOTTED_NNLIB = re.compile(r"nnlib(\.[A-Za-z_]\w*)+")
+
+
+def _checker_topics(tree) -> set[str]:
+    """The topics of nnlib.grading.checks a test cell uses: ``G.checks.<topic>``, or an
+    import of ``nnlib.grading.checks.<topic>``."""
+    topics = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
+            if node.value.attr == "checks":
+                topics.add(node.attr)
+        elif isinstance(node, ast.ImportFrom) and node.module == CHECKS:
+            topics.update(alias.name for alias in node.names)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            modules = (
+                [node.module]
+                if isinstance(node, ast.ImportFrom)
+                else [alias.name for alias in node.names]
+            )
+            topics.update(m.split(".")[3] for m in modules if m and m.startswith(CHECKS + "."))
+    return topics
+
+
+def _checker_names(topic: str) -> set[str]:
+    """Every dotted nnlib name a topic checker spells out as a string: a checker names an
+    nnlib object only to forbid it (its tables of mistakes are functions, not names)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(f"{CHECKS}.{topic}") if topic.isidentifier() else None
+    if spec is None or not spec.origin:
+        return set()
+    with open(spec.origin, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and _DOTTED_NNLIB.fullmatch(node.value)
+    }
+
+
+def _forbidden_in(tree) -> set[str]:
+    """The nnlib names a test cell's calls and assignments spell out as strings."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            args = [s for a in node.args for s in _strings(a)]
+            if len(node.args) == 3 and len(args) == 3 and args[0].startswith("nnlib."):
+                names.add(".".join(args))
+            names.update(s for s in args if s.startswith("nnlib."))
+            for kw in node.keywords:
+                names.update(s for s in _strings(kw.value) if s.startswith("nnlib."))
+        elif isinstance(node, ast.Assign):
+            names.update(s for s in _strings(node.value) if s.startswith("nnlib."))
     return names
 
 
