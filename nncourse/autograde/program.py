@@ -16,8 +16,8 @@ A name a test cell reads that no trusted cell binds is the student's: it is the 
 of name the grader asks the sandbox for (`student_names`).
 
 `hidden_names` lists the nnlib objects the notebook asks the student to write (named in its
-test cells or in the topic checkers they call): the
-sandbox's copy of nnlib has them stubbed out, so an answer cannot delegate to them.
+test cells or in the topic checkers they call): the sandbox's copy of nnlib has them
+stubbed out, so an answer cannot delegate to them.
 """
 
 from __future__ import annotations
