@@ -158,6 +158,12 @@ def test_items_that_are_not_pairs_are_named():
 
     fails("should yield pairs", T.check_every_sample_once, x_only, 10, 4, 0)
 
+    def list_pairs(X, Y, batch_size, rng):
+        for X_batch, Y_batch in iterate_minibatches(X, Y, batch_size, rng):
+            yield [X_batch, Y_batch]
+
+    T.check_minibatch_order(list_pairs, 10, 4, 0)  # a list of two is a pair too
+
 
 def test_global_random_state_is_named():
     def global_state(X, Y, batch_size, rng):
@@ -337,6 +343,12 @@ def test_train_history_is_checked():
     fails("one per mini-batch", T.check_train_leaves_inputs, one_loss_per_epoch, 1, 1, 0.1, 6)
     fails("return (params, history)", T.check_train_decreases, no_history, 6, 5, 0.5, 0)
     fails("history has no key 'loss'", T.check_train_trajectory, renamed, 3, 8, 1.3, 2)
+
+    def params_as_list(*args):
+        params, history = train(*args)
+        return [params["W"], params["b"]], history
+
+    fails("params with keys W and b", T.check_train_trajectory, params_as_list, 3, 8, 1.3, 2)
 
 
 def test_train_updating_the_callers_params_is_named():

@@ -105,12 +105,12 @@ def all_batches(
             name=label,
         )
     for item in batches:
-        if not (isinstance(item, tuple) and len(item) == 2):
+        if not (isinstance(item, (tuple, list)) and len(item) == 2):
             raise AssertionError(
                 f"{label} should yield pairs (X_batch, Y_batch), but one item it gave is "
                 f"{type(item).__name__} {item!r:.100}"
             )
-    return batches
+    return [tuple(item) for item in batches]
 
 
 def batch_sizes(n: int, batch_size: int) -> list[int]:
@@ -365,24 +365,27 @@ def reference_update(params, grads, eta: float):
     return [p - eta * g for p, g in zip(params, grads, strict=True)]
 
 
+#: what stands in for the student's helpers while train's hidden tests run
+STAND_INS = {"iterate_minibatches": reference_iterate, "sgd_update": reference_update}
+
+
 def run_train(train, params, epochs, batch_size, eta, seed, stand_ins=False, data=None):
     """Call the student's train on data (default ``tiny_problem()``) with
     tiny_loss_and_grads and rng = default_rng(seed); check it returns (params, history)
     with the two lists.
 
     params: {"W": (3, 4), "b": (3,)}, the starting point. data: (X (n, 4), Y (n, 3)).
-    stand_ins: while train runs, the
-    reference iterator and update replace the student's iterate_minibatches and sgd_update
-    (globals of train), so that a mistake in those exercises is not counted here again.
-    Returns (params, history) as train returned them.
+    stand_ins: during the call, STAND_INS replace the student's iterate_minibatches and
+    sgd_update in train's globals (then put back), so that a mistake in those exercises
+    is not counted here again. Returns (params, history) as train returned them.
     """
     __tracebackhide__ = True
     X, Y = tiny_problem() if data is None else data
-    ns = train.__globals__ if stand_ins else {}
-    names = {"iterate_minibatches": reference_iterate, "sgd_update": reference_update}
-    yours = {name: ns.get(name) for name in names} if stand_ins else {}
+    swap = STAND_INS if stand_ins else {}
+    ns = train.__globals__ if swap else {}  # the notebook's namespace (a view when graded)
+    yours = {name: ns.get(name) for name in swap}
     try:
-        for name, stand_in in names.items() if stand_ins else ():
+        for name, stand_in in swap.items():
             ns[name] = stand_in
         out = call(
             train,
@@ -404,6 +407,9 @@ def run_train(train, params, epochs, batch_size, eta, seed, stand_ins=False, dat
     for key in ("loss", "step_loss"):
         if key not in out[1]:
             raise AssertionError(f"history has no key {key!r}; it has {list(out[1])}")
+    if not (isinstance(out[0], dict) and sorted(out[0]) == ["W", "b"]):
+        shown = list(out[0]) if isinstance(out[0], dict) else type(out[0]).__name__
+        raise AssertionError(f"train should return params with keys W and b, got {shown}")
     return out
 
 
@@ -417,7 +423,7 @@ def check_train_decreases(train, epochs: int, batch_size: int, eta: float, seed:
     one loss per epoch and per mini-batch, params W and b, and a last epoch loss below
     0.8 times the first. Returns the history."""
     __tracebackhide__ = True
-    params, history = run_train(train, zero_start(), epochs, batch_size, eta, seed)
+    _, history = run_train(train, zero_start(), epochs, batch_size, eta, seed)
     steps = -(-23 // batch_size)
     if len(history["loss"]) != epochs:
         raise AssertionError(
@@ -428,8 +434,6 @@ def check_train_decreases(train, epochs: int, batch_size: int, eta: float, seed:
             f"history['step_loss'] needs one value per mini-batch: {epochs} epochs x {steps} "
             f"batches = {epochs * steps}, got {len(history['step_loss'])}"
         )
-    if sorted(params) != ["W", "b"]:
-        raise AssertionError(f"train should return params with keys W and b, got {list(params)}")
     if not history["loss"][-1] < 0.8 * history["loss"][0]:
         raise AssertionError(
             f"the epoch loss should go down clearly, got {np.round(history['loss'], 4)}; "
