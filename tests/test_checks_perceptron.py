@@ -354,3 +354,12 @@ def test_training_through_the_reference_earns_nothing():
         C.check_train_like_reference(
             lambda X, y, rng, **kw: (np.zeros(2), 0.0, [9], False), AND_X, AND_Y
         )
+
+
+def test_gates_through_the_reference_earn_nothing():
+    import nnlib.perceptron
+
+    with fails("calling nnlib.perceptron.nand_gate earns no points"):
+        C.check_nand(lambda x1, x2: nnlib.perceptron.nand_gate(x1, x2), X1, X2)
+    with fails("calling nnlib.perceptron.xor_from_nand earns no points"):
+        C.check_xor_gate(lambda x1, x2: nnlib.perceptron.xor_from_nand(x1, x2), X1, X2)

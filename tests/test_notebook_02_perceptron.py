@@ -95,6 +95,24 @@ OUTPUT_SWAPPED = """def perceptron_output(X, w, b):
     return (np.asarray(X, dtype=float) @ np.asarray(w, dtype=float) + b <= 0).astype(int)
 """
 
+# Right w and b, but it trains on after the first epoch without a mistake: its mistakes per
+# epoch end with a run of zeros instead of stopping at the first.
+TRAIN_NO_EARLY_STOP = """def train_perceptron(X, y, rng, eta=1.0, max_epochs=100):
+    X = np.asarray(X, dtype=float)
+    n, d = X.shape
+    w, b, mistakes = np.zeros(d), 0.0, []
+    for _ in range(max_epochs):
+        count = 0
+        for i in rng.permutation(n):
+            y_hat = int(X[i] @ w + b > 0)
+            if y_hat != y[i]:
+                w = w + eta * (y[i] - y_hat) * X[i]
+                b = b + eta * (y[i] - y_hat)
+                count += 1
+        mistakes.append(count)
+    return w, float(b), mistakes, mistakes[-1] == 0
+"""
+
 # --- answers that call the nnlib reference of the very thing asked -----------------------
 
 DELEGATE = {
@@ -128,7 +146,7 @@ def train_perceptron(X, y, rng, eta=1.0, max_epochs=100):
 # grade_id -> substring of the feedback the student must see
 EXPECTED_LOSSES = {
     "test_perceptron_output_values": "strictly",
-    "test_perceptron_output_hidden": "is not right",
+    "test_perceptron_output_hidden": "z = 0 gave 1",
     "test_boundary_line_worked": "wrong sign",
     "test_boundary_line_hidden": "is not right",
     "test_gate_weights_margin": "from the boundary",
@@ -180,6 +198,7 @@ def grades(course):
                 "train_perceptron": TRAIN_RELABELS_Y,
             },
             "swapped": {"perceptron_output": OUTPUT_SWAPPED},
+            "no_early_stop": {"train_perceptron": TRAIN_NO_EARLY_STOP},
         },
     )
 
@@ -217,9 +236,12 @@ def test_broken_stated_rules_lose_their_cells(grades):
             ),
             "test_boundary_line_vertical": "raised ValueError without a message",
             "test_train_perceptron_and": (
-                "train_perceptron changed its input X or y in place (y is now [-1, -1, -1, 1])"
+                "train_perceptron changed its input y in place",
+                "(y is now [-1, -1, -1, 1])",
             ),
-            "test_train_perceptron_separable_hidden": "train_perceptron changed X or y",
+            "test_train_perceptron_separable_hidden": (
+                "train_perceptron changed its input y in place"
+            ),
         },
     )
 
@@ -234,7 +256,21 @@ def test_swapped_outputs_are_named(grades):
             "test_perceptron_output_hidden": swapped,
             # nand is built on perceptron_output, and xor_gate on nand
             "test_nand_truth_table": "that is AND, not NAND",
-            "test_nand_hidden": "Where the values differ:",
+            "test_nand_hidden": "that is AND, not NAND",
             "test_xor_gate_truth_table": "xor_gate(x1, x2) is not right",
+        },
+    )
+
+
+def test_training_on_after_convergence_is_caught(grades):
+    """Stopping after the first epoch without a mistake is part of the recipe: the visible
+    AND cell says so, as do the hidden cells that run the rule."""
+    first_zero = "mistakes per epoch should end with the first 0"
+    assert_loses_exactly(
+        grades["no_early_stop"],
+        {
+            "test_train_perceptron_and": first_zero,
+            "test_train_perceptron_separable_hidden": first_zero,
+            "test_train_perceptron_reference_hidden": "differ from the recipe's",
         },
     )

@@ -12,7 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from nnlib import perceptron
-from nnlib.grading.compare import assert_close, assert_shape, assert_unchanged, check_output
+from nnlib.grading.compare import (
+    assert_close,
+    assert_shape,
+    assert_unchanged,
+    check_output,
+    mistake_values,
+)
 from nnlib.grading.feedback import fmt
 from nnlib.grading.forbid import forbidden
 from nnlib.grading.quiet import call, quiet
@@ -86,8 +92,9 @@ def check_perceptron_output(perceptron_output, X, w, b: float, expected=None, na
 
 
 def check_gate_output(perceptron_output, gate: str, w, b: float):
-    """``perceptron_output(CORNERS, w, b)`` for the weights of ``gate`` ("AND", ...): shape
-    (4,), an integer dtype (not booleans, not floats), then the gate's truth table."""
+    """``perceptron_output(CORNERS, w, b)`` with w (2,) and b the weights of ``gate`` ("AND",
+    ...): shape (4,), an integer dtype (not booleans, not floats), then the gate's truth
+    table."""
     __tracebackhide__ = True
     with forbidden(perceptron_output, OUTPUT_FORBID):
         out = call(perceptron_output, CORNERS, w, b, name="perceptron_output")
@@ -103,7 +110,7 @@ def check_gate_output(perceptron_output, gate: str, w, b: float):
             f"perceptron_output returned dtype {dtype}; it should return an integer array of "
             "0s and 1s, e.g. (X @ w + b > 0).astype(int)"
         )
-    resolved = {d: f(CORNERS, np.asarray(w), b) for d, f in OUTPUT_MISTAKES.items()}
+    resolved = mistake_values(OUTPUT_MISTAKES, CORNERS, np.asarray(w, dtype=float), b)
     assert_close(
         out, TABLES[gate], f"perceptron_output on the {gate} truth table", mistakes=resolved
     )
@@ -144,8 +151,7 @@ def check_boundary_line(boundary_line, w, b: float) -> tuple:
     res = call(boundary_line, w.copy(), b, name=f"boundary_line({_line(w, b)})")
     slope, intercept = _pair(res, "boundary_line", "(slope, intercept)")
     got = np.array([slope, intercept], dtype=float)
-    with quiet():
-        wrong = {d: np.array(f(w, b)) for d, f in BOUNDARY_MISTAKES.items()}
+    wrong = mistake_values(BOUNDARY_MISTAKES, w, b)
     expected = [-w[0] / w[1], -b / w[1]]
     assert_close(got, expected, f"(slope, intercept) for {_line(w, b)}", mistakes=wrong)
     x1 = np.array([-1.0, 2.0])  # two points of the returned line lie on the boundary
@@ -269,9 +275,9 @@ def random_bits(seed: int, n: int) -> tuple:
     return rng.integers(0, 2, n), rng.integers(0, 2, n)
 
 
-def _check_gate(exercise: str, fn, x1, x2, expected=None):
+def _check_gate(exercise: str, fn, x1, x2, expected=None, forbid=None):
     __tracebackhide__ = True
-    truth, mistakes, forbid = GATE_EXERCISES[exercise]
+    truth, mistakes, references = GATE_EXERCISES[exercise]
     return check_output(
         fn,
         x1,
@@ -279,22 +285,29 @@ def _check_gate(exercise: str, fn, x1, x2, expected=None):
         expected=truth(x1, x2) if expected is None else np.asarray(expected),
         arg_names=("x1", "x2"),
         mistakes=mistakes,
-        forbid=forbid,
+        forbid=references if forbid is None else forbid,
     )
 
 
-def check_nand(nand, x1, x2, expected=None):
-    """Check ``nand(x1, x2)``: (n,) 0 where both inputs are 1, else 1."""
+def check_nand(nand, x1, x2, expected=None, forbid=None):
+    """Check ``nand(x1, x2)``: (n,) 0 where both inputs are 1, else 1.
+
+    forbid: the nnlib references disabled meanwhile (default: nnlib's NAND gate).
+    """
     __tracebackhide__ = True
-    return _check_gate("nand", nand, x1, x2, expected)
+    return _check_gate("nand", nand, x1, x2, expected, forbid)
 
 
-def check_xor_gate(xor_gate, x1, x2, expected=None):
-    """Check ``xor_gate(x1, x2)``: (n,) 1 where exactly one input is 1."""
+def check_xor_gate(xor_gate, x1, x2, expected=None, forbid=None):
+    """Check ``xor_gate(x1, x2)``: (n,) 1 where exactly one input is 1.
+
+    forbid: the nnlib references disabled meanwhile (default: nnlib's XOR and NAND gates).
+    """
     __tracebackhide__ = True
-    return _check_gate("xor_gate", xor_gate, x1, x2, expected)
+    return _check_gate("xor_gate", xor_gate, x1, x2, expected, forbid)
 
 
+# generic: a student function run with one of its globals replaced, its uses counted
 def _with_global(fn, name: str, stand_in, *args) -> tuple:
     """(``fn(*args)``, how many times it called its global ``name``), computed quietly with
     that global replaced by ``stand_in`` (a function), and put back after."""
@@ -407,12 +420,15 @@ def _epochs(mistakes: list) -> str:
     return f"{str(mistakes[:10])[:-1]}, ...] ({len(mistakes)} epochs)"
 
 
-def _train(train_perceptron, X, y, seed: int, check_inputs=False, **kw) -> tuple:
+def _train(
+    train_perceptron, X, y, seed: int, check_inputs=False, forbid=TRAIN_FORBID, **kw
+) -> tuple:
     """(w, b, mistakes, converged) of a run on copies of X (n, d) and y (n,), with a
-    generator seeded by ``seed``; ``check_inputs``: fail first if the run changed them."""
+    generator seeded by ``seed`` and the references ``forbid`` disabled; ``check_inputs``:
+    fail first if the run changed X or y."""
     __tracebackhide__ = True
     X_in, y_in = X.copy(), y.copy()
-    with forbidden(train_perceptron, TRAIN_FORBID):
+    with forbidden(train_perceptron, forbid):
         res = call(
             train_perceptron,
             X_in,
@@ -440,15 +456,18 @@ def _train(train_perceptron, X, y, seed: int, check_inputs=False, **kw) -> tuple
     return tuple(res)
 
 
-def check_train_separable(train_perceptron, X, y, what=None, seed=0, max_epochs=100) -> tuple:
+def check_train_separable(
+    train_perceptron, X, y, what=None, seed=0, max_epochs=100, forbid=TRAIN_FORBID
+) -> tuple:
     """On separable X (n, d), y (n,): the run leaves X and y unchanged, converges within
     ``max_epochs``, its mistakes per epoch end at the first 0, and the learned w (d,), b
-    classify every point. ``what`` names the data in messages. Returns (w, b, mistakes)."""
+    classify every point. ``what`` names the data in messages; ``forbid``: the nnlib
+    references disabled meanwhile. Returns (w, b, mistakes)."""
     __tracebackhide__ = True
     n, d = X.shape
     what = what or f"separable data ({n} points in {d}-D)"
     w, b, mistakes, converged = _train(
-        train_perceptron, X, y, seed, check_inputs=True, max_epochs=max_epochs
+        train_perceptron, X, y, seed, check_inputs=True, forbid=forbid, max_epochs=max_epochs
     )
     assert_shape(w, (d,), "w")
     mistakes = _ints(mistakes)
