@@ -403,7 +403,7 @@ def test_train_is_graded_with_correct_helpers_standing_in():
 
 def test_sandbox_hides_every_reference_the_checkers_forbid():
     """The checkers disable the references in the student's kernel; when graded, the
-    sandbox hides what the test cells name (forbid=...), so they must name all of them."""
+    sandbox leaves out what the test cells and the checkers they call name."""
     import nbformat
 
     from nncourse.autograde.program import hidden_names

@@ -19,7 +19,8 @@ from nnlib.grading.compare import assert_close, assert_unchanged, check_output, 
 from nnlib.grading.forbid import forbidden
 from nnlib.grading.quiet import call, quiet
 
-#: the nnlib references each exercise must not call (disabled while the answer runs)
+#: the nnlib references each exercise must not call: disabled while the answer runs, and
+#: left out of the grading sandbox (which reads the names spelled out here)
 ONE_HOT_REFERENCES = ("nnlib.data.batches.one_hot", "nnlib.losses.targets_like")
 MINIBATCH_REFERENCES = ("nnlib.data.batches.minibatches",)
 CONFUSION_REFERENCES = ("nnlib.plotting.confusion_matrix",)
@@ -47,13 +48,12 @@ ONE_HOT_MISTAKES = {
 }
 
 
-def check_one_hot(one_hot, y, k: int, forbid=ONE_HOT_REFERENCES) -> np.ndarray:
+def check_one_hot(one_hot, y, k: int) -> np.ndarray:
     """one_hot(y, k) must give the one-hot rows of y.
 
     one_hot: the student's function, (y (n,), k) -> Y (n, k).
     y: (n,) integer labels in {0, ..., k-1} (any integer dtype, n may be 0).
     k: the number of classes (int).
-    forbid: the references disabled during the call.
     Returns what one_hot returned, Y (n, k).
     """
     __tracebackhide__ = True
@@ -64,7 +64,7 @@ def check_one_hot(one_hot, y, k: int, forbid=ONE_HOT_REFERENCES) -> np.ndarray:
         k,
         arg_names=("y", "k"),
         expected=one_hot_rows(y, k),
-        forbid=forbid,
+        forbid=ONE_HOT_REFERENCES,
         mistakes=ONE_HOT_MISTAKES,
     )
 
@@ -89,17 +89,15 @@ def numbered(n: int):
     return X, idx % 10, np.eye(10)[idx % 10]
 
 
-def all_batches(
-    iterate_minibatches, X, Y, batch_size: int, rng, forbid=MINIBATCH_REFERENCES
-) -> list:
+def all_batches(iterate_minibatches, X, Y, batch_size: int, rng) -> list:
     """The (X_batch, Y_batch) pairs of one epoch of the student's iterator, as a list,
-    computed quietly with the references ``forbid`` disabled.
+    computed quietly with the reference iterator disabled.
 
     X: (n, d) inputs; Y: (n,) labels or (n, k) one-hot rows; rng: numpy Generator.
     """
     __tracebackhide__ = True
     label = f"iterate_minibatches(X, Y, batch_size={batch_size}, rng)"
-    with forbidden(iterate_minibatches, forbid):
+    with forbidden(iterate_minibatches, MINIBATCH_REFERENCES):
         batches = call(
             lambda: list(iterate_minibatches(X, Y, batch_size, rng)),
             name=label,
@@ -159,15 +157,13 @@ def batch_order(batches, n: int, batch_size: int) -> np.ndarray:
     return order
 
 
-def epoch_order(
-    iterate_minibatches, n: int, batch_size: int, rng, one_hot=False, forbid=MINIBATCH_REFERENCES
-):
+def epoch_order(iterate_minibatches, n: int, batch_size: int, rng, one_hot: bool = False):
     """The order (n,) in which one epoch of the student's iterator gives the samples of
     ``numbered(n)`` (labels, or one-hot rows if ``one_hot``), all checks of batch_order
-    passed. rng: the numpy Generator handed to the iterator; forbid: as in all_batches."""
+    passed. rng: the numpy Generator handed to the iterator."""
     __tracebackhide__ = True
     X, y, Y = numbered(n)
-    batches = all_batches(iterate_minibatches, X, Y if one_hot else y, batch_size, rng, forbid)
+    batches = all_batches(iterate_minibatches, X, Y if one_hot else y, batch_size, rng)
     return batch_order(batches, n, batch_size)
 
 
@@ -175,16 +171,13 @@ def _shown(order: np.ndarray) -> str:
     return str(order) if len(order) <= 12 else f"{order[:8]}..."
 
 
-def check_minibatch_order(
-    iterate_minibatches, n: int, batch_size: int, seed: int, forbid=MINIBATCH_REFERENCES
-):
+def check_minibatch_order(iterate_minibatches, n: int, batch_size: int, seed: int):
     """One epoch over ``numbered(n)`` with rng = default_rng(seed) must give the samples in
     the order rng.permutation(n), cut into consecutive batches of batch_size, and must draw
-    from rng exactly that one permutation (``forbid``: the references disabled meanwhile).
-    Returns the order (n,) it gave."""
+    from rng exactly that one permutation. Returns the order (n,) it gave."""
     __tracebackhide__ = True
     rng = np.random.default_rng(seed)
-    order = epoch_order(iterate_minibatches, n, batch_size, rng, forbid=forbid)
+    order = epoch_order(iterate_minibatches, n, batch_size, rng)
     rng_ref = np.random.default_rng(seed)
     untouched = rng.bit_generator.state == rng_ref.bit_generator.state
     expected = rng_ref.permutation(n)
