@@ -262,8 +262,29 @@ LOST_C = {
     "backprop_linear_edge": "you summed over the batch instead of averaging",
 }
 
-MISTAKES_D = {"relative_error": SHAPES_NOT_NAMED}
-LOST_D = {"relative_error_shapes": "the ValueError should name both shapes, (4, 1) and (4,)"}
+# Self-contained linear backprop that feeds each layer's gradient the activations it outputs.
+LINEAR_WRONG_LAYER = """def backprop_linear(X, Y, weights, biases):
+    activations = [np.asarray(X, dtype=float)]
+    for W, b in zip(weights, biases):
+        activations.append(activations[-1] @ W.T + b)
+    nabla_W, nabla_b = [None] * len(weights), [None] * len(biases)
+    delta = activations[-1] - Y
+    for i in reversed(range(len(weights))):
+        if i < len(weights) - 1:
+            delta = delta @ weights[i + 1]
+        nabla_b[i] = delta.mean(axis=0)
+        nabla_W[i] = delta.T @ activations[i + 1] / len(X)  # a^l instead of a^(l-1)
+    return nabla_W, nabla_b
+"""
+
+MISTAKES_D = {"relative_error": SHAPES_NOT_NAMED, "backprop_linear": LINEAR_WRONG_LAYER}
+WRONG_LAYER = "Likely mistake: BP4: you used the activations of the wrong layer"
+LOST_D = {
+    "relative_error_shapes": "the ValueError should name both shapes, (4, 1) and (4,)",
+    "backprop_linear_visible": ["nabla_W[0] should have the shape of weights[0]", WRONG_LAYER],
+    "backprop_linear_numerical": WRONG_LAYER,
+    "backprop_linear_edge": WRONG_LAYER,
+}
 
 MISTAKES_A = {
     "numerical_gradient": FORWARD_DIFFERENCE,
@@ -398,8 +419,9 @@ def test_feedback_names_the_equation_and_the_mistake(grades, student, messages):
 
 @pytest.mark.parametrize("student, lost", [("mistakes_c", LOST_C), ("mistakes_d", LOST_D)])
 def test_rules_and_diagnoses(grades, student, lost):
-    """The scale of the relative error, the shapes its ValueError names, and backprop's
-    messages that say which layers are right."""
+    """The scale of the relative error, the shapes its ValueError names, backprop's
+    messages that say which layers are right, and the wrong layer's activations named in
+    every cell of the linear network."""
     assert_loses_exactly(grades[student], lost)
 
 
