@@ -331,10 +331,10 @@ def test_train_is_graded_with_a_correct_gd_step_and_without_the_reference():
 # --- what the graded sandbox hides ---------------------------------------------------------
 
 
-def test_the_notebook_names_every_reference_the_checks_forbid():
-    """Grading builds the sandbox's copy of nnlib from the names the notebook's test cells
-    mention (nncourse.autograde.program.hidden_names), not from this module: each
-    reference a check forbids must be named in some test cell too."""
+def test_the_sandbox_hides_every_reference_the_checks_forbid():
+    """Grading builds the sandbox's copy of nnlib without the names that
+    nncourse.autograde.program.hidden_names finds for the notebook (in its test cells and
+    in the checkers they call): each reference a check forbids must be among them."""
     from nncourse.autograde.program import hidden_names
 
     path = ROOT / "solutions" / "03_sigmoid_gd" / "03_sigmoid_gd.ipynb"
