@@ -188,6 +188,21 @@ CONV_NUMERICAL = {"test_conv2d_backward_numerical"}
 POOL_NUMERICAL = {"test_maxpool_backward_numerical"}
 
 
+def test_grading_leaves_every_forbidden_reference_out_of_the_sandbox():
+    # the sandbox strips what the test cells name in their own source (and what is named
+    # like an answer), not what the checkers forbid by default: the two must agree
+    import nbformat
+
+    from nncourse.autograde.program import hidden_names
+    from nnlib.grading import fresh
+
+    conv = fresh().checks.conv
+    release = REPO_ROOT / "course" / A / f"{A}.ipynb"
+    hidden = hidden_names(nbformat.read(SOLUTION, 4), nbformat.read(release, 4))
+    wanted = {*conv.CONV_REFS, *conv.POOL_REFS, "nnlib.layers.conv.conv_output_size"}
+    assert wanted <= hidden, sorted(wanted - hidden)
+
+
 def test_solution_passes_every_test_cell_in_process():
     assert failing_cells({}, only="conv_output_size") == {}
 
