@@ -185,6 +185,17 @@ def test_conv_calling_nnlib_earns_nothing():
         C.check_conv_random(delegating, C.ONE_CHANNEL, seed=703)
 
 
+def test_conv_forbids_what_it_is_given():
+    import nnlib.layers
+
+    def delegating(x, W, b, stride=1, padding=0):
+        return nnlib.layers.conv2d_forward(x, W, b, stride, padding)[0]
+
+    C.check_conv_random(delegating, C.ONE_CHANNEL, seed=703, forbid=())
+    with raises("calling nnlib.layers.conv.conv2d_forward earns no points"):
+        C.check_conv_random(delegating, C.ONE_CHANNEL, seed=703, forbid=C.CONV_REFS[:1])
+
+
 def test_conv_refs_name_nnlibs_public_convolution():
     assert {"nnlib.layers.conv.conv2d_forward", "nnlib.layers.conv.conv2d_backward"} <= set(
         C.CONV_REFS
