@@ -313,6 +313,8 @@ def test_dropout_backward_worked_example(D):
             D.check_dropout_backward(wrong, DOUT, MASK)
     with fails("dropout_backward(dout, None)"):
         D.check_dropout_backward(lambda dout, mask: 0 * dout, DOUT, None)
+    with fails("dropout_backward(dout, None) returned dout itself: return a new array"):
+        D.check_dropout_backward(lambda dout, mask: dout if mask is None else dout, DOUT, None)
 
     def in_place(dout, mask):
         dout *= mask

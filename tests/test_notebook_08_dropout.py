@@ -18,7 +18,8 @@ mistake is meant to cost those cells too, and the tests list them.
   delta.mean(axis=0), weight gradient / m, on top of a delta2 that already carries the
   1/m), and a dropout_forward that draws from rng even at test time;
 - "ones_at_test": a dropout_forward that returns a mask of ones instead of None at test
-  time, and a training step that updates the caller's params in place.
+  time, a training step that updates the caller's params in place, and a dropout_backward
+  that returns dout itself at test time (the text asks for a new array).
 """
 
 import pytest
@@ -152,6 +153,12 @@ STEP_IN_PLACE = (
 """
 )
 
+BACKWARD_SAME_AT_TEST_TIME = """def dropout_backward(dout, mask):
+    if mask is None:
+        return dout  # the caller's own array, not a new one
+    return dout * mask
+"""
+
 DROPOUT_VALUE_CELLS = {
     "test_dropout_forward_visible",
     "test_dropout_forward_values",
@@ -193,7 +200,8 @@ EXPECTED_LOST = {
     # The mask of ones is harmless where the solution's mlp_forward uses it: only the
     # test-time cells of dropout_forward fail. The in-place step fails every step cell.
     "ones_at_test": STEP_CELLS
-    | {"test_dropout_forward_visible", "test_dropout_forward_test_time"},
+    | {"test_dropout_forward_visible", "test_dropout_forward_test_time"}
+    | BACKWARD_CELLS,
 }
 
 
@@ -227,6 +235,7 @@ def grades(course):
             "ones_at_test": {
                 "dropout_forward": ONES_AT_TEST_TIME,
                 "train_step": STEP_IN_PLACE,
+                "dropout_backward": BACKWARD_SAME_AT_TEST_TIME,
             },
         },
     )
@@ -306,6 +315,8 @@ def test_planted_mistakes_lose_exactly_their_cells(grades, student):
         ("ones_at_test", "test_train_step_visible", "changed its input params['W1'] in place"),
         ("ones_at_test", "test_train_step_l2", "changed its input params['W1'] in place"),
         ("ones_at_test", "test_train_step_dropout", "changed its input params['W1'] in place"),
+        ("ones_at_test", "test_dropout_backward_visible", "returned dout itself"),
+        ("ones_at_test", "test_dropout_backward_gradcheck", "returned dout itself"),
     ],
 )
 def test_student_sees_what_went_wrong(grades, student, cell, message):

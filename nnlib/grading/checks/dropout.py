@@ -333,7 +333,7 @@ BACKWARD_MISTAKES = {
 
 
 def check_dropout_backward(dropout_backward, dout, mask):
-    """Check ``dropout_backward(dout, mask)`` = dout * mask (dout itself when mask is None).
+    """Check ``dropout_backward(dout, mask)`` = dout * mask (a copy of dout when mask is None).
 
     dout: any shape (n, ...). mask: the shape of dout (entries 0 or 1 / (1 - p)) or None.
     Returns the student's dx.
@@ -345,7 +345,7 @@ def check_dropout_backward(dropout_backward, dout, mask):
     else:
         expected, name, mistakes = dout * mask, None, BACKWARD_MISTAKES
     args = (dout, mask)
-    return check_output(
+    dx = check_output(
         dropout_backward,
         *args,
         expected=expected,
@@ -354,6 +354,13 @@ def check_dropout_backward(dropout_backward, dout, mask):
         forbid=FORBID,
         mistakes=mistakes,
     )
+    if dx is dout:
+        raise AssertionError(
+            f"{name or 'dropout_backward(dout, mask)'} returned dout itself: return a new "
+            "array (dout.copy() when mask is None), so that a later change of dx in place "
+            "cannot change the gradient the caller passed in"
+        )
+    return dx
 
 
 def check_dropout_gradient(dropout_backward, x, mask):
