@@ -137,6 +137,15 @@ def test_zero_pad_must_not_change_its_input():
         C.check_zero_pad(in_place, np.ones((1, 1, 2, 2)), 1)
 
 
+def test_zero_pad_returns_a_new_array_even_for_p_0():
+    def shortcut(x, p):
+        return x if p == 0 else pad(x, p)
+
+    C.check_zero_pad(shortcut, np.ones((1, 1, 2, 2)), 1)
+    with raises("returned x itself: return a new array, also for p = 0"):
+        C.check_zero_pad(shortcut, np.ones((1, 1, 2, 2)), 0)
+
+
 # --- conv2d_naive, conv2d_fast ------------------------------------------------------------
 
 

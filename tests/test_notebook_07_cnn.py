@@ -7,8 +7,9 @@ sits in a different exercise, so the per-cell scores show exactly which cells it
 - conv2d_naive with a flipped kernel (true convolution instead of cross-correlation);
 - maxpool_backward sending the gradient to every element of the window;
 - conv2d_backward summing db over the wrong axes;
-- in a second submission, conv2d_fast ignoring the stride and maxpool_forward not turning
-  stride=None into stride = size.
+- in a second submission, conv2d_fast ignoring the stride, maxpool_forward not turning
+  stride=None into stride = size, and zero_pad returning x itself for p = 0 (the text asks
+  for a new array; the sandbox hands the test its own x back, so the test sees it).
 
 More planted mistakes (of the forward passes, an output size given as a float, a dx that
 keeps the padding border) run in-process (answers and test cells of the solution in one
@@ -284,7 +285,18 @@ EXPECTED_LOSSES_FORWARD = {
     "test_conv2d_fast_hidden": "the stride is ignored",
     "test_conv2d_backward_numerical": "conv2d_backward(dout, x, W, stride=2, padding=1)",
     "test_maxpool_forward_visible": "stride=None should mean stride = size",
+    "test_zero_pad_visible": "returned x itself: return a new array, also for p = 0",
+    "test_zero_pad_hidden": "returned x itself: return a new array, also for p = 0",
 }
+
+PAD_0_IS_X = """def zero_pad(x, p):
+    if p == 0:
+        return x  # the caller's own array
+    n, c, h, w = x.shape
+    out = np.zeros((n, c, h + 2 * p, w + 2 * p), dtype=x.dtype)
+    out[:, :, p : p + h, p : p + w] = x
+    return out
+"""
 
 DELEGATED_CELLS = {
     "conv_output_size": ["test_conv_output_size_visible", "test_conv_output_size_hidden"],
@@ -316,6 +328,7 @@ def grades(course):
             "wrong_forward": {
                 "conv2d_fast": STRIDE_IGNORED,
                 "maxpool_forward": POOL_STRIDE_NONE,
+                "zero_pad": PAD_0_IS_X,
             },
             "delegating": DELEGATE,
         },

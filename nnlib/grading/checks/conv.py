@@ -172,20 +172,26 @@ ZERO_PAD_MISTAKES = {
 
 def check_zero_pad(zero_pad, x, p, expected=None) -> None:
     """zero_pad(x, p) must return x (n, c, h, w) inside p zeros on each side of h and w,
-    shape (n, c, h + 2p, w + 2p) (``expected``, default np.pad), x unchanged."""
+    shape (n, c, h + 2p, w + 2p) (``expected``, default np.pad), a new array, x unchanged."""
     __tracebackhide__ = True
     x = np.asarray(x, dtype=float)
     if expected is None:
         expected = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
-    check_output(
+    name = f"{_name(zero_pad, 'zero_pad')}(x of shape {x.shape}, p={p})"
+    out = check_output(
         zero_pad,
         x,
         p,
         expected=np.asarray(expected, dtype=float),
         arg_names=("x", "p"),
-        name=f"{_name(zero_pad, 'zero_pad')}(x of shape {x.shape}, p={p})",
+        name=name,
         mistakes=ZERO_PAD_MISTAKES,
     )
+    if out is x:
+        raise AssertionError(
+            f"{name} returned x itself: return a new array, also for p = 0 (x.copy()), so "
+            "that writing into the padded images cannot change the caller's x"
+        )
 
 
 def check_zero_pad_random(zero_pad, cases, seed: int) -> None:
