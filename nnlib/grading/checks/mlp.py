@@ -4,10 +4,8 @@ output layers, parameter counts and a hand-set XOR network.
 Each ``check_*`` calls the student's function with the nnlib references of its exercise
 disabled (the ``*_FORBID`` tuples, by default), compares what comes back with the reference
 and raises ``AssertionError`` with a message that names the mistake where it is a known one
-(the tables ``*_MISTAKES``). While a class is graded, the sandbox leaves out the references
-that the notebook's test cells name in their own source, not those named here: so for each
-exercise one test cell passes its tuple written out (``forbid=...``), and
-``tests/test_checks_mlp.py`` checks that it is the same as this module's.
+(the tables ``*_MISTAKES``). While a class is graded, the sandbox leaves out every
+reference named here as well (``nncourse.autograde.program.hidden_names`` reads this module).
 
 Layout as in the notebook: rows are samples, ``W[l]`` is ``(n_out, n_in)``, ``b[l]`` is
 ``(n_out,)``; activations are named ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"identity"``,
