@@ -266,3 +266,13 @@ def test_fit_takes_every_step_with_loss_and_grads():
     first = seen[:4]
     assert history["loss"][0] == pytest.approx(sum(m * loss for m, loss, _ in first) / 30)
     assert all(z.shape == (m, 3) for m, _, z in seen)
+
+
+def test_named_params_and_loss_and_grads_use_the_same_names():
+    rng = np.random.default_rng(31)
+    model = Sequential([Dense(2, 3, rng=rng), ReLU(), Dense(3, 2, rng=rng)])
+    params = model.named_params()
+    _, grads = model.loss_and_grads(rng.standard_normal((4, 2)), np.array([0, 1, 1, 0]))
+    assert list(params) == list(grads) == ["0.W", "0.b", "2.W", "2.b"]
+    assert params["2.W"] is model.layers[2].params["W"]
+    assert all(grads[k].shape == params[k].shape for k in params)

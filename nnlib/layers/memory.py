@@ -46,10 +46,6 @@ class BufferPool:
             self._flat[name] = flat
         return flat[:size].reshape(shape)
 
-    def clear(self) -> None:
-        """Drop every buffer (frees the memory)."""
-        self._flat.clear()
-
 
 def memory_axis_order(a: np.ndarray) -> tuple:
     """Axes of ``a`` from the largest stride to the smallest: its layout in memory."""
