@@ -310,8 +310,8 @@ def test_network_result_form(C):
 
 
 def test_every_forbidden_reference_is_named_in_the_notebook(C):
-    """Grading leaves out of the sandbox what the notebook's cells name as forbidden: each
-    list the checkers use by default must therefore be spelled out in some test cell."""
+    """Grading leaves out of the sandbox the references a notebook forbids, read from its
+    cells and from the checkers they call: it must find every list this module uses."""
     import nbformat
 
     from nncourse.autograde.program import hidden_names

@@ -4,15 +4,14 @@ Each exercise has its table of named mistakes (description -> a function of the 
 arguments computing what that mistake returns) and one checker, plus a ``*_numerical``
 checker where the expected values come from central differences instead of the reference,
 and a ``*_random`` one drawing the inputs of a hidden cell from its seed. Every checker
-calls the student's function with the references it must not use disabled (``forbid``,
-default: the exercise's list), checks that no input was changed in place, and raises
+calls the student's function with the references it must not use disabled (its
+exercise's ``FORBID_*`` list), checks that no input was changed in place, and raises
 ``AssertionError`` with a message naming the mistake it recognises. The network checkers
 (:func:`check_network_worked`, :func:`check_network`) also say which layers are right, or
 name the broken equation.
 
-Each visible cell passes its exercise's ``forbid`` list itself: grading reads the names a
-notebook's cells forbid to leave those references out of the sandbox (a unit test checks
-that every list here is named there).
+Grading reads the nnlib names spelled out here as strings (the ``FORBID_*`` lists) and
+leaves those references out of the sandbox; a unit test checks that it finds them all.
 """
 
 from __future__ import annotations
@@ -67,7 +66,7 @@ NUMERICAL_GRADIENT_MISTAKES = {
 }
 
 
-def check_numerical_gradient(fn, f, x, h, expected, x_name="x", forbid=FORBID_NUMERICAL_GRADIENT):
+def check_numerical_gradient(fn, f, x, h, expected, x_name="x"):
     """Check ``fn(f, x, h)`` against the exact gradient ``expected``.
 
     f: a function of an array shaped like x returning a float. x: array of any shape (an
@@ -91,7 +90,7 @@ def check_numerical_gradient(fn, f, x, h, expected, x_name="x", forbid=FORBID_NU
         rtol=1e-7,
         atol=1e-8,
         mistakes=mistakes,
-        forbid=forbid,
+        forbid=FORBID_NUMERICAL_GRADIENT,
     )
 
 
@@ -114,7 +113,7 @@ RELATIVE_ERROR_MISTAKES = {
 }
 
 
-def check_relative_error(fn, a, b, expected=None, forbid=FORBID_RELATIVE_ERROR):
+def check_relative_error(fn, a, b, expected=None):
     """Check ``fn(a, b)``, one number, against ``expected`` (default: the reference).
 
     a, b: arrays of the same shape.
@@ -129,16 +128,14 @@ def check_relative_error(fn, a, b, expected=None, forbid=FORBID_RELATIVE_ERROR):
         expected=expected,
         arg_names=("a", "b"),
         mistakes=RELATIVE_ERROR_MISTAKES,
-        forbid=forbid,
+        forbid=FORBID_RELATIVE_ERROR,
     )
     if np.ndim(out) != 0:
         raise AssertionError(f"relative_error should return one number, got {out!r}")
     return out
 
 
-def check_relative_error_shapes(
-    fn, shape_a, shape_b, names_shapes=False, forbid=FORBID_RELATIVE_ERROR
-):
+def check_relative_error_shapes(fn, shape_a, shape_b, names_shapes=False):
     """Check that ``fn`` raises ValueError for arrays of ones shaped ``shape_a``, ``shape_b``.
 
     The two shapes must differ (and broadcast, or the check proves little). With
@@ -147,7 +144,7 @@ def check_relative_error_shapes(
     __tracebackhide__ = True
     a, b = np.ones(shape_a), np.ones(shape_b)
     try:
-        with forbidden(fn, forbid), quiet():
+        with forbidden(fn, FORBID_RELATIVE_ERROR), quiet():
             res = fn(a, b)
     except ValueError as err:
         if names_shapes and not (str(a.shape) in str(err) and str(b.shape) in str(err)):
@@ -267,7 +264,7 @@ def _check_equation(fn, inputs, expected, mistakes, forbid, atol=1e-9):
     )
 
 
-def check_bp1_quadratic(fn, z_L, y, expected=None, atol=1e-9, forbid=FORBID_BP1_QUADRATIC):
+def check_bp1_quadratic(fn, z_L, y, expected=None, atol=1e-9):
     """Check ``fn(a_L, y, z_L)`` with a_L = sigmoid(z_L); expected default: the reference.
 
     z_L, y: (n, K).
@@ -276,7 +273,9 @@ def check_bp1_quadratic(fn, z_L, y, expected=None, atol=1e-9, forbid=FORBID_BP1_
     inputs = {"a_L": sigmoid(z_L), "y": y, "z_L": z_L}
     if expected is None:
         expected = bp_ref.bp1_quadratic_sigmoid(*inputs.values())
-    return _check_equation(fn, inputs, expected, BP1_QUADRATIC_MISTAKES, forbid, atol)
+    return _check_equation(
+        fn, inputs, expected, BP1_QUADRATIC_MISTAKES, FORBID_BP1_QUADRATIC, atol
+    )
 
 
 def check_bp1_quadratic_numerical(fn, z_L, y):
@@ -290,7 +289,7 @@ def check_bp1_quadratic_numerical(fn, z_L, y):
     return check_bp1_quadratic(fn, z_L, y, expected=numeric, atol=1e-8)
 
 
-def check_bp1_softmax_ce(fn, a_L, y, expected=None, atol=1e-9, forbid=FORBID_BP1_SOFTMAX_CE):
+def check_bp1_softmax_ce(fn, a_L, y, expected=None, atol=1e-9):
     """Check ``fn(a_L, y)``; expected default: the reference a_L - y.
 
     a_L: (n, K) rows of probabilities. y: (n, K) one-hot rows.
@@ -299,7 +298,9 @@ def check_bp1_softmax_ce(fn, a_L, y, expected=None, atol=1e-9, forbid=FORBID_BP1
     if expected is None:
         expected = bp_ref.bp1_softmax_cross_entropy(a_L, y)
     inputs = {"a_L": a_L, "y": y}
-    return _check_equation(fn, inputs, expected, BP1_SOFTMAX_CE_MISTAKES, forbid, atol)
+    return _check_equation(
+        fn, inputs, expected, BP1_SOFTMAX_CE_MISTAKES, FORBID_BP1_SOFTMAX_CE, atol
+    )
 
 
 def check_bp1_softmax_ce_numerical(fn, z_L, y):
@@ -315,7 +316,7 @@ def check_bp1_softmax_ce_numerical(fn, z_L, y):
     return check_bp1_softmax_ce(fn, activations.softmax(z_L), y, expected=numeric, atol=1e-8)
 
 
-def check_bp2(fn, delta_next, W_next, z, expected=None, atol=1e-9, forbid=FORBID_BP2):
+def check_bp2(fn, delta_next, W_next, z, expected=None, atol=1e-9):
     """Check ``fn(delta_next, W_next, z)``; expected default: the reference.
 
     delta_next: (n, n_next). W_next: (n_next, n_l). z: (n, n_l).
@@ -324,7 +325,7 @@ def check_bp2(fn, delta_next, W_next, z, expected=None, atol=1e-9, forbid=FORBID
     if expected is None:
         expected = bp_ref.bp2(delta_next, W_next, z, sigmoid_prime)
     inputs = {"delta_next": delta_next, "W_next": W_next, "z": z}
-    return _check_equation(fn, inputs, expected, BP2_MISTAKES, forbid, atol)
+    return _check_equation(fn, inputs, expected, BP2_MISTAKES, FORBID_BP2, atol)
 
 
 def check_bp2_numerical(fn, delta_next, W_next, z):
@@ -341,7 +342,7 @@ def check_bp2_numerical(fn, delta_next, W_next, z):
     return check_bp2(fn, delta_next, W_next, z, expected=numeric, atol=1e-8)
 
 
-def check_bp3(fn, delta, expected=None, forbid=FORBID_BP3):
+def check_bp3(fn, delta, expected=None):
     """Check ``fn(delta)``, the bias gradient (n_l,); expected default: the reference.
 
     delta: (n, n_l).
@@ -349,7 +350,7 @@ def check_bp3(fn, delta, expected=None, forbid=FORBID_BP3):
     __tracebackhide__ = True
     if expected is None:
         expected = bp_ref.bp3(delta)
-    return _check_equation(fn, {"delta": delta}, expected, BP3_MISTAKES, forbid)
+    return _check_equation(fn, {"delta": delta}, expected, BP3_MISTAKES, FORBID_BP3)
 
 
 def check_bp3_numerical(fn, delta, b):
@@ -364,7 +365,7 @@ def check_bp3_numerical(fn, delta, b):
     return check_bp3(fn, delta, expected=numeric)
 
 
-def check_bp4(fn, delta, a_prev, expected=None, forbid=FORBID_BP4):
+def check_bp4(fn, delta, a_prev, expected=None):
     """Check ``fn(delta, a_prev)``, the weight gradient (n_l, n_prev); default: the reference.
 
     delta: (n, n_l). a_prev: (n, n_prev).
@@ -373,7 +374,7 @@ def check_bp4(fn, delta, a_prev, expected=None, forbid=FORBID_BP4):
     if expected is None:
         expected = bp_ref.bp4(delta, a_prev)
     inputs = {"delta": delta, "a_prev": a_prev}
-    return _check_equation(fn, inputs, expected, BP4_MISTAKES, forbid)
+    return _check_equation(fn, inputs, expected, BP4_MISTAKES, FORBID_BP4)
 
 
 def check_bp4_numerical(fn, delta, a_prev, W):
@@ -604,14 +605,14 @@ def reference_gradients(X, Y, weights, biases, **kind):
     return [*ref_W, *ref_b]
 
 
-def _call_network(fn, X, Y, weights, biases, output, label, forbid=FORBID_NETWORK):
+def _call_network(fn, X, Y, weights, biases, output, label):
     """Call ``fn(X, Y, weights, biases[, output=...])`` on copies; check the inputs unchanged
     and the form of the result. Returns [*nabla_W, *nabla_b]."""
     __tracebackhide__ = True
     L = len(weights)
     args = (X.copy(), Y.copy(), [W.copy() for W in weights], [b.copy() for b in biases])
     kwargs = {"output": "softmax"} if output == "softmax" else {}
-    with forbidden(fn, forbid):
+    with forbidden(fn, FORBID_NETWORK):
         res = call(fn, *args, name=label, **kwargs)
     given = [("X", X, args[0]), ("Y", Y, args[1])]
     given += [(f"weights[{i}]", weights[i], args[2][i]) for i in range(L)]
@@ -677,7 +678,7 @@ def _where_to_look(bad, L, linear):
     )
 
 
-def check_network_worked(fn, X, Y, weights, biases, linear=False, forbid=FORBID_NETWORK):
+def check_network_worked(fn, X, Y, weights, biases, linear=False):
     """The visible check of ``backprop`` (or ``backprop_linear`` with ``linear``).
 
     X: (n, n_0). Y: (n, n_L). weights[i]: (n_{i+1}, n_i). biases[i]: (n_{i+1},).
@@ -689,7 +690,7 @@ def check_network_worked(fn, X, Y, weights, biases, linear=False, forbid=FORBID_
     sizes = [np.shape(weights[0])[1]] + [np.shape(W)[0] for W in weights]
     label = f"{fn.__name__} on a {sizes} network"
     call_label = f"{fn.__name__}(X, Y, weights, biases)"
-    got = _call_network(fn, X, Y, weights, biases, "sigmoid", call_label, forbid)
+    got = _call_network(fn, X, Y, weights, biases, "sigmoid", call_label)
     _check_shapes(got, weights, biases)
     kind, _ = _kind("sigmoid", linear)
     expected = reference_gradients(X, Y, weights, biases, **kind)
