@@ -190,8 +190,8 @@ POOL_NUMERICAL = {"test_maxpool_backward_numerical"}
 
 
 def test_grading_leaves_every_forbidden_reference_out_of_the_sandbox():
-    # the sandbox strips what the test cells name in their own source (and what is named
-    # like an answer), not what the checkers forbid by default: the two must agree
+    # the sandbox stubs out what hidden_names lists: the names in the test cells, in the
+    # checkers they call, and those named like an answer
     import nbformat
 
     from nncourse.autograde.program import hidden_names

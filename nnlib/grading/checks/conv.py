@@ -22,8 +22,7 @@ from nnlib.grading.gradients import check_backward
 from nnlib.grading.quiet import call, quiet
 
 # nnlib's own convolution code, disabled while the student's functions run. While a class
-# is graded, the sandbox leaves out only the references that the notebook's test cells name
-# in their own source, so 07's first convolution test cell spells this tuple out (and
+# is graded, the sandbox leaves these out too (hidden_names reads this module;
 # tests/test_notebook_07_cnn.py checks that grading hides every name here).
 CONV_REFS = (
     "nnlib.layers.conv.conv2d_forward",
