@@ -1,10 +1,10 @@
 """nnlib.grading.checks.backprop: each checker passes right answers and names planted mistakes."""
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from checking import fails
 
 from nnlib.activations import sigmoid, sigmoid_prime, softmax
 from nnlib.grading import fresh
@@ -13,11 +13,6 @@ from nnlib.grading import fresh
 @pytest.fixture(scope="module")
 def C():
     return fresh().checks.backprop
-
-
-def fails(message: str):
-    """pytest.raises(AssertionError) whose message contains ``message`` literally."""
-    return pytest.raises(AssertionError, match=re.escape(message))
 
 
 # ----- answers, right and wrong ------------------------------------------------------------

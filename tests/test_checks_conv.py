@@ -1,19 +1,14 @@
 """nnlib.grading.checks.conv: each checker passes a right answer and fails a planted wrong one
 with the message that names the mistake."""
 
-import re
-
 import numpy as np
 import pytest
+from checking import fails
 from numpy.lib.stride_tricks import sliding_window_view
 
 from nnlib.grading import fresh
 
 C = fresh().checks.conv
-
-
-def raises(message):
-    return pytest.raises(AssertionError, match=re.escape(message))
 
 
 # --- right answers, written here without nnlib ------------------------------------------
@@ -88,11 +83,11 @@ def test_output_size_right_answer_passes():
 
 
 def test_output_size_names_its_mistakes():
-    with raises(C.OFF_BY_ONE):
+    with fails(C.OFF_BY_ONE):
         C.check_output_size(lambda n, k, s=1, p=0: (n + 2 * p - k) // s, CASES)
-    with raises("the padding is counted on one side only"):
+    with fails("the padding is counted on one side only"):
         C.check_output_size(lambda n, k, s=1, p=0: (n + p - k) // s + 1, CASES)
-    with raises("rounded up"):
+    with fails("rounded up"):
         C.check_output_size(lambda n, k, s=1, p=0: -(-(n + 2 * p - k) // s) + 1, [], seed=701)
 
 
@@ -100,14 +95,14 @@ def test_output_size_must_be_an_int():
     def conv_output_size(n, k, stride=1, padding=0):
         return (n + 2 * padding - k) / stride + 1
 
-    with raises("conv_output_size(28, 5, 1, 2) returned 28.0 of type float; return an int"):
+    with fails("conv_output_size(28, 5, 1, 2) returned 28.0 of type float; return an int"):
         C.check_output_size(conv_output_size, [(28, 5, 1, 2)])
 
 
 def test_output_size_calling_nnlib_earns_nothing():
     import nnlib.layers
 
-    with raises("calling nnlib.layers.conv.conv_output_size earns no points"):
+    with fails("calling nnlib.layers.conv.conv_output_size earns no points"):
         C.check_output_size(nnlib.layers.conv_output_size, CASES)
 
 
@@ -121,9 +116,9 @@ def test_zero_pad_right_answer_passes():
 
 def test_zero_pad_names_its_mistakes():
     x = np.arange(6.0).reshape(1, 1, 2, 3) + 1
-    with raises("all 2p zeros went before the image"):
+    with fails("all 2p zeros went before the image"):
         C.check_zero_pad(lambda x, p: np.pad(x, ((0, 0), (0, 0), (2 * p, 0), (2 * p, 0))), x, 1)
-    with raises("the batch and channel axes were padded too"):
+    with fails("the batch and channel axes were padded too"):
         C.check_zero_pad(lambda x, p: np.pad(x, p), x, 1)
 
 
@@ -133,7 +128,7 @@ def test_zero_pad_must_not_change_its_input():
         x *= 0
         return out
 
-    with raises("changed its input x in place"):
+    with fails("changed its input x in place"):
         C.check_zero_pad(in_place, np.ones((1, 1, 2, 2)), 1)
 
 
@@ -142,7 +137,7 @@ def test_zero_pad_returns_a_new_array_even_for_p_0():
         return x if p == 0 else pad(x, p)
 
     C.check_zero_pad(shortcut, np.ones((1, 1, 2, 2)), 1)
-    with raises("returned x itself: return a new array, also for p = 0"):
+    with fails("returned x itself: return a new array, also for p = 0"):
         C.check_zero_pad(shortcut, np.ones((1, 1, 2, 2)), 0)
 
 
@@ -180,7 +175,7 @@ def test_conv_float32_input_is_compared_at_float32_precision():
 def test_conv_names_its_mistakes(wrong, message):
     rng = np.random.default_rng(1)
     x, W, b = rng.standard_normal((2, 3, 7, 7)), rng.standard_normal((3, 3, 3, 3)), np.arange(3.0)
-    with raises(message):
+    with fails(message):
         C.check_conv(wrong, x, W, b, stride=2, padding=1)
 
 
@@ -190,7 +185,7 @@ def test_conv_calling_nnlib_earns_nothing():
     def delegating(x, W, b, stride=1, padding=0):
         return nnlib.layers.conv2d_forward(x, W, b, stride, padding)[0]
 
-    with raises("calling nnlib.layers.conv.conv2d_forward earns no points"):
+    with fails("calling nnlib.layers.conv.conv2d_forward earns no points"):
         C.check_conv_random(delegating, C.ONE_CHANNEL, seed=703)
 
 
@@ -201,7 +196,7 @@ def test_conv_forbids_what_it_is_given():
         return nnlib.layers.conv2d_forward(x, W, b, stride, padding)[0]
 
     C.check_conv_random(delegating, C.ONE_CHANNEL, seed=703, forbid=())
-    with raises("calling nnlib.layers.conv.conv2d_forward earns no points"):
+    with fails("calling nnlib.layers.conv.conv2d_forward earns no points"):
         C.check_conv_random(delegating, C.ONE_CHANNEL, seed=703, forbid=C.CONV_REFS[:1])
 
 
@@ -236,7 +231,7 @@ def test_conv_backward_names_its_mistakes(planted, message, forward):
     def wrong(dout, x, W, stride=1, padding=0):
         return conv_backward(dout, x, W, stride, padding, **planted)
 
-    with raises(message):
+    with fails(message):
         C.check_conv_backward_random(wrong, C.BACKWARD_CASES[1:2], seed=711, forward=forward)
 
 
@@ -248,9 +243,9 @@ def test_conv_backward_padding_border_and_averaged_db_are_named():
         dx, dW, _ = conv_backward(dout, x, W, stride, padding)
         return dx, dW, dout.mean(axis=(0, 2, 3))
 
-    with raises("dx still has the padding border"):
+    with fails("dx still has the padding border"):
         C.check_conv_backward(with_border, X, W1, np.array([0.5]), stride=1, padding=1)
-    with raises("db is averaged instead of summed"):
+    with fails("db is averaged instead of summed"):
         C.check_conv_backward(averaged_db, X, W1, np.array([0.5]), stride=1, padding=1)
 
 
@@ -259,7 +254,7 @@ def test_conv_backward_numerical_uses_the_students_own_forward():
     def conv2d_fast(x, W, b, stride=1, padding=0):
         return conv(x, W[:, :, ::-1, ::-1], b, stride, padding)
 
-    with raises("central differences of your own conv2d_fast(x, W, b, stride=2, padding=1)"):
+    with fails("central differences of your own conv2d_fast(x, W, b, stride=2, padding=1)"):
         C.check_conv_backward_random(
             conv_backward, C.BACKWARD_CASES[1:2], seed=720, forward=conv2d_fast
         )
@@ -285,15 +280,15 @@ def test_maxpool_names_its_mistakes():
             else maxpool(x, size, stride)
         )
 
-    with raises(C.STRIDE_NONE):
+    with fails(C.STRIDE_NONE):
         C.check_maxpool(stride_none_kept, XP, 2)
-    with raises(C.AVERAGED):
+    with fails(C.AVERAGED):
         C.check_maxpool(lambda x, k, s: windows(x, k, k, s).mean(axis=(4, 5)), XP, 2, 2)
-    with raises("you took the largest absolute value"):
+    with fails("you took the largest absolute value"):
         C.check_maxpool_random(lambda x, k, s: maxpool(np.abs(x), k, s), C.MAXPOOL_CASES, 730)
-    with raises("the stride is ignored"):
+    with fails("the stride is ignored"):
         C.check_maxpool(lambda x, k, s: maxpool(x, k, 1), XP, 2, 2)
-    with raises("each output map is transposed"):
+    with fails("each output map is transposed"):
         C.check_maxpool(
             lambda x, k, s: maxpool(x, k, s).transpose(0, 1, 3, 2), XP[:, :, :, :3], 2, 1
         )
@@ -308,15 +303,15 @@ def test_maxpool_backward_right_answer_passes():
 def test_maxpool_backward_names_its_mistakes():
     ties = np.array([[0, 0, 1, 2], [0, 0, 2, 2], [5, 1, 3, 3], [1, 5, 3, 3]], float)[None, None]
     dout = np.array([[1.0, 2.0], [3.0, 4.0]])[None, None]
-    with raises(C.EVERY):
+    with fails(C.EVERY):
         C.check_maxpool_backward(
             lambda d, x, k, s: maxpool_backward(d, x, k, s, to="every"), dout, XP, 2, 2
         )
-    with raises("with tied maxima every tied input received dout"):
+    with fails("with tied maxima every tied input received dout"):
         C.check_maxpool_backward(
             lambda d, x, k, s: maxpool_backward(d, x, k, s, to="ties"), dout, ties, 2, 2
         )
-    with raises("the gradient was averaged over the window"):
+    with fails("the gradient was averaged over the window"):
         C.check_maxpool_backward(
             lambda d, x, k, s: maxpool_backward(d, x, k, s, to="every") / k**2, dout, XP, 2, 2
         )
@@ -326,7 +321,7 @@ def test_maxpool_backward_numerical_names_its_mistake():
     def every(dout, x, size=2, stride=None):
         return maxpool_backward(dout, x, size, stride, to="every")
 
-    with raises(C.EVERY):
+    with fails(C.EVERY):
         C.check_maxpool_backward_numerical(every, maxpool, [((2, 2, 6, 4), 2, 2)], seed=750)
 
 
@@ -338,7 +333,7 @@ def test_maxpool_calling_nnlib_earns_nothing():
             dout, nnlib.layers.maxpool_forward(x, size, stride)[1]
         )
 
-    with raises("calling nnlib.layers.pool.maxpool_forward earns no points"):
+    with fails("calling nnlib.layers.pool.maxpool_forward earns no points"):
         C.check_maxpool_backward_random(delegating, C.MAXPOOL_BACKWARD_CASES, seed=740)
 
 
@@ -347,6 +342,6 @@ def test_a_failing_check_writes_nothing_to_stderr(capsys):
         np.log(-np.ones(1))  # a numpy warning
         return conv(x, W, 0 * b, stride, padding)
 
-    with raises("the bias is missing"):
+    with fails("the bias is missing"):
         C.check_conv_random(noisy, C.CHANNELS, seed=704)
     assert capsys.readouterr().err == ""

@@ -1,9 +1,8 @@
 """nnlib.grading.checks.dropout: each checker passes right answers and names planted mistakes."""
 
-import re
-
 import numpy as np
 import pytest
+from checking import fails
 
 from nnlib.gradcheck import numerical_gradient
 from nnlib.grading import fresh
@@ -13,11 +12,6 @@ from nnlib.losses import categorical_cross_entropy, categorical_cross_entropy_gr
 @pytest.fixture(scope="module")
 def D():
     return fresh().checks.dropout
-
-
-def fails(message: str):
-    """pytest.raises(AssertionError) whose message contains ``message`` literally."""
-    return pytest.raises(AssertionError, match=re.escape(message))
 
 
 # ----- answers, right and wrong ------------------------------------------------------------

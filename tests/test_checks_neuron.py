@@ -1,23 +1,12 @@
 """The checkers of notebook 01_neuron: right answers pass, each planted mistake fails with
 the message that names it, and nothing reaches stderr."""
 
-import contextlib
-
 import numpy as np
 import pytest
+from checking import fails
 
 from nnlib.grading import fresh
 from nnlib.grading.checks import neuron as C
-
-
-@contextlib.contextmanager
-def fails(*messages: str):
-    """The block raises AssertionError whose message contains every one of `messages`."""
-    with pytest.raises(AssertionError) as caught:
-        yield
-    missing = [m for m in messages if m not in str(caught.value)]
-    assert not missing, f"{missing} not in: {caught.value}"
-
 
 # right answers, written here (the nnlib references are disabled while a checker runs)
 

@@ -124,6 +124,13 @@ def test_assert_unchanged_names_the_changed_input():
     assert msg.startswith("f changed its input y in place")
 
 
+def test_assert_new_refuses_the_input_itself():
+    x = np.ones(2)
+    G.assert_new("pad(x, 0)", x.copy(), "x", x)
+    msg = fails(G.assert_new, "pad(x, 0)", x, "x", x, hint=" (x.copy())")
+    assert msg.startswith("pad(x, 0) returned x itself: return a new array (x.copy()), so")
+
+
 def test_mistake_values_computes_each_candidate_on_copies():
     x = np.array([1.0, 2.0])
 

@@ -10,6 +10,7 @@ and then calls helpers instead of bare asserts:
   against central differences of the student's own g;
 - ``G.check_backward(forward, backward, *inputs, reference=...)``: the same for layers;
 - ``G.assert_unchanged(label, [(name, before, after), ...])``: no input changed in place;
+- ``G.assert_new(label, result, name, arg)``: the result is not the input ``arg`` itself;
 - ``G.mistake_values(mistakes, *args)``: what each known mistake returns for these inputs;
 - ``G.assert_close``, ``G.assert_shape``, ``G.call``, ``G.quiet``, ``G.forbid``;
 - ``G.ref.<module>``: fresh copies of the nnlib reference modules;
@@ -30,6 +31,7 @@ stops a student from tampering with their own kernel: that is not where grades c
 
 from nnlib.grading.compare import (
     assert_close,
+    assert_new,
     assert_shape,
     assert_unchanged,
     check_no_warnings,
@@ -44,6 +46,7 @@ from nnlib.grading.reference import fresh
 
 __all__ = [
     "assert_close",
+    "assert_new",
     "assert_shape",
     "assert_unchanged",
     "call",

@@ -140,6 +140,18 @@ def assert_unchanged(label: str, given) -> None:
             )
 
 
+def assert_new(label: str, result, name: str, arg, hint: str = "") -> None:
+    """Fail if a call returned its input ``arg`` (called ``name``) itself where the exercise
+    asks for a new array: a later change of the result in place would change the caller's
+    data. ``hint`` follows "return a new array" in the message (", also for p = 0")."""
+    __tracebackhide__ = True
+    if result is arg:
+        raise AssertionError(
+            f"{label} returned {name} itself: return a new array{hint}, so that changing "
+            f"the result cannot change the caller's {name}"
+        )
+
+
 def mistake_values(mistakes: dict | None, *args) -> dict:
     """description -> what that known mistake returns for ``args``.
 

@@ -19,6 +19,7 @@ import numpy as np
 from nnlib import gradcheck, losses
 from nnlib.grading.compare import (
     assert_close,
+    assert_new,
     assert_shape,
     assert_unchanged,
     check_output,
@@ -354,12 +355,8 @@ def check_dropout_backward(dropout_backward, dout, mask):
         forbid=FORBID,
         mistakes=mistakes,
     )
-    if dx is dout:
-        raise AssertionError(
-            f"{name or 'dropout_backward(dout, mask)'} returned dout itself: return a new "
-            "array (dout.copy() when mask is None), so that a later change of dx in place "
-            "cannot change the gradient the caller passed in"
-        )
+    label = name or "dropout_backward(dout, mask)"
+    assert_new(label, dx, "dout", dout, hint=" (dout.copy() when mask is None)")
     return dx
 
 
