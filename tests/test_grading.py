@@ -359,6 +359,16 @@ def test_fresh_survives_rebound_grading_helpers(monkeypatch):
     assert "is not right" in fails(H.check_output, np.tanh, Z, expected=A.sigmoid(Z))
 
 
+def test_checks_are_loaded_afresh_with_the_references_of_the_same_copy(monkeypatch):
+    import nnlib.grading.checks.neuron as shared
+
+    monkeypatch.setattr(shared, "check_softmax", lambda *a, **k: None)  # a rebinding
+    H = fresh()
+    assert H.checks.neuron is not shared and H.checks.neuron is H.checks.neuron
+    assert H.checks.neuron.activations is H.ref.activations  # imported at its top: fresh
+    assert "is not right" in fails(H.checks.neuron.check_softmax, np.tanh, np.eye(2))
+
+
 def test_forbid_several_targets_at_once():
     logits = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
     targets = ("nnlib.activations.softmax", "nnlib.activations.log_softmax")

@@ -158,10 +158,10 @@ def _strings(node) -> list[str]:
 def hidden_names(source, release) -> set[str]:
     """Dotted names of the nnlib objects this notebook asks the student to write.
 
-    They are what its tests forbid (``forbid=...``, ``G.forbidden(fn, ...)``,
-    ``_forbid_method("nnlib.m", "Class", "method")``, a ``FORBID = (...)`` constant), every
-    nnlib name in the topic checkers its tests call (``G.checks.<topic>``), and every nnlib
-    function or class named like an answer the student writes."""
+    They are what its tests forbid (``forbid=...``, ``G.forbidden(fn, ...)``, a ``FORBID =
+    (...)`` constant), every nnlib name in the topic checkers its tests call
+    (``G.checks.<topic>``), and every nnlib function or class named like an answer the
+    student writes."""
     names: set[str] = set()
     topics: set[str] = set()
     for cell in source.cells:
@@ -228,8 +228,6 @@ def _forbidden_in(tree) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             args = [s for a in node.args for s in _strings(a)]
-            if len(node.args) == 3 and len(args) == 3 and args[0].startswith("nnlib."):
-                names.add(".".join(args))
             names.update(s for s in args if s.startswith("nnlib."))
             for kw in node.keywords:
                 names.update(s for s in _strings(kw.value) if s.startswith("nnlib."))
