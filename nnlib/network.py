@@ -24,7 +24,7 @@ from nnlib.data.batches import minibatches
 OUTPUT_ACTIVATIONS = {
     "sigmoid": activations.sigmoid,
     "softmax": activations.softmax,
-    "identity": lambda z: z,
+    "identity": activations.identity,
 }
 OUTPUTS = tuple(OUTPUT_ACTIVATIONS)
 
