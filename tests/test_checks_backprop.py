@@ -295,6 +295,26 @@ def test_network_softmax_and_linear(C):
         C.check_network(make_backprop("in_place", linear=True), [4, 5, 3], 6, 73, linear=True)
 
 
+def test_network_forward_pass_must_be_the_answers_own(C):
+    from nnlib.network import Network
+
+    def linear_via_nnlib_forward(X, Y, weights, biases):
+        net = Network([weights[0].shape[1], *(W.shape[0] for W in weights)],
+                      hidden="identity", output="identity", cost="quadratic")  # fmt: skip
+        net.weights, net.biases = weights, biases
+        activations = net.forward(X)[1]
+        delta, nabla_W, nabla_b = activations[-1] - Y, [], []
+        for i in reversed(range(len(weights))):
+            if i < len(weights) - 1:
+                delta = delta @ weights[i + 1]
+            nabla_W.insert(0, delta.T @ activations[i] / len(X))
+            nabla_b.insert(0, delta.mean(axis=0))
+        return nabla_W, nabla_b
+
+    with fails("calling nnlib.network.Network.forward earns no points"):
+        C.check_network(linear_via_nnlib_forward, [2, 3, 2], 4, 72, linear=True)
+
+
 def test_network_result_form(C):
     with fails("should return the pair (nabla_W, nabla_b)"):
         C.check_network(lambda X, Y, W, b: W, [2, 1], 1, 68)

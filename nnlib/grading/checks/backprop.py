@@ -508,7 +508,14 @@ def check_bp4_random(fn, seed, shapes, numerical=False):
 
 # ----- backprop and backprop_linear: whole networks ----------------------------------------
 
-FORBID_NETWORK = ("nnlib.backprop.bp3", "nnlib.backprop.bp4")
+# nnlib's BP3 and BP4 (and so its Network.backprop), and its forward pass: "write the
+# forward pass yourself" (backprop_linear; backprop has the notebook's own forward)
+FORBID_NETWORK = (
+    "nnlib.backprop.bp3",
+    "nnlib.backprop.bp4",
+    "nnlib.network.Network.forward",
+    "nnlib.network.Network.feedforward",
+)
 LINEAR_NO_PRIME = (
     "linear neurons: g'(z) = 1, so there is no sigma'(z) factor in BP1 or BP2 (and a = z in "
     "the forward pass)"
