@@ -28,6 +28,17 @@ def course(tmp_path_factory) -> Course:
     return Course(tmp_path_factory.mktemp("nbgrader-course"), known_solutions())
 
 
+@pytest.fixture(scope="session")
+def playwright():
+    """One Playwright per test process: the browser tests and the class tests both drive
+    Chromium, and a second sync_playwright() cannot start while one runs in the process
+    (it sees the first one's event loop), which is where pytest-xdist may put both."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw
+
+
 @pytest.fixture
 def rng(request):
     """A generator seeded from the test's own name: each test gets its own fixed stream,
