@@ -30,7 +30,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 from IPython.display import display
 
-#: How much of a traceback the text area shows (the end, where the error is).
+#: How many lines of a traceback the text area shows (its first line, then the end).
 TRACEBACK_LINES = 12
 
 
