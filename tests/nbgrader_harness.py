@@ -117,6 +117,14 @@ class SolutionCells:
     exercise: dict[str, str | None]  # test grade_id -> the answer grade_id before it
 
 
+def changed(source: str, old: str, new: str) -> str:
+    """`source` with `old` replaced by `new`, where `old` occurs exactly once: a planted
+    mistake that differs from the solution's answer only where it says."""
+    count = source.count(old)
+    assert count == 1, f"{old!r} occurs {count} times, not once"
+    return source.replace(old, new)
+
+
 def solution_cells(path: Path) -> SolutionCells:
     nb = nbformat.read(path, as_version=4)
     cells, current = SolutionCells({}, {}, {}), None

@@ -130,8 +130,13 @@ BACKPROP_WRONG_LAYER = """def backprop(X, Y, weights, biases, output="sigmoid"):
 """
 
 
-def linear_answer(keep_sigma_prime: bool) -> str:
+def linear_answer(keep_sigma_prime: bool = False, summed: bool = False, bp4_layer: int = 0) -> str:
+    """A self-contained backprop_linear: right by default, or with one planted mistake
+    (sigma'(z) kept, gradients summed over the batch, BP4 fed a^(l-1+bp4_layer))."""
     factor = " * sigmoid_prime(z)" if keep_sigma_prime else ""
+    n = "" if summed else " / len(X)"
+    bias = "delta.sum(axis=0)" if summed else "delta.mean(axis=0)"
+    layer = f"i + {bp4_layer}" if bp4_layer else "i"
     return f"""def backprop_linear(X, Y, weights, biases):
     zs, activations = [], [np.asarray(X, dtype=float)]
     for W, b in zip(weights, biases):
@@ -144,8 +149,8 @@ def linear_answer(keep_sigma_prime: bool) -> str:
         z = zs[i]
         if i < len(weights) - 1:
             delta = (delta @ weights[i + 1]){factor}
-        nabla_b[i] = delta.mean(axis=0)
-        nabla_W[i] = delta.T @ activations[i] / len(X)
+        nabla_b[i] = {bias}
+        nabla_W[i] = delta.T @ activations[{layer}]{n}
     return nabla_W, nabla_b
 """
 
@@ -227,20 +232,7 @@ BACKPROP_BP2_NO_SIGMA_PRIME = """def backprop(X, Y, weights, biases, output="sig
     return nabla_W, nabla_b
 """
 
-# Self-contained linear backprop that sums over the batch instead of averaging.
-LINEAR_SUMMED = """def backprop_linear(X, Y, weights, biases):
-    activations = [np.asarray(X, dtype=float)]
-    for W, b in zip(weights, biases):
-        activations.append(activations[-1] @ W.T + b)
-    nabla_W, nabla_b = [None] * len(weights), [None] * len(biases)
-    delta = activations[-1] - Y
-    for i in reversed(range(len(weights))):
-        if i < len(weights) - 1:
-            delta = delta @ weights[i + 1]
-        nabla_b[i] = delta.sum(axis=0)
-        nabla_W[i] = delta.T @ activations[i]
-    return nabla_W, nabla_b
-"""
+LINEAR_SUMMED = linear_answer(summed=True)  # sums over the batch instead of averaging
 
 MISTAKES_C = {
     "relative_error": SCALE_OF_TWO_ENTRIES,
@@ -262,20 +254,8 @@ LOST_C = {
     "backprop_linear_edge": "you summed over the batch instead of averaging",
 }
 
-# Self-contained linear backprop that feeds each layer's gradient the activations it outputs.
-LINEAR_WRONG_LAYER = """def backprop_linear(X, Y, weights, biases):
-    activations = [np.asarray(X, dtype=float)]
-    for W, b in zip(weights, biases):
-        activations.append(activations[-1] @ W.T + b)
-    nabla_W, nabla_b = [None] * len(weights), [None] * len(biases)
-    delta = activations[-1] - Y
-    for i in reversed(range(len(weights))):
-        if i < len(weights) - 1:
-            delta = delta @ weights[i + 1]
-        nabla_b[i] = delta.mean(axis=0)
-        nabla_W[i] = delta.T @ activations[i + 1] / len(X)  # a^l instead of a^(l-1)
-    return nabla_W, nabla_b
-"""
+# feeds each layer's gradient the activations it outputs, a^l instead of a^(l-1)
+LINEAR_WRONG_LAYER = linear_answer(bp4_layer=1)
 
 MISTAKES_D = {"relative_error": SHAPES_NOT_NAMED, "backprop_linear": LINEAR_WRONG_LAYER}
 WRONG_LAYER = "Likely mistake: BP4: you used the activations of the wrong layer"

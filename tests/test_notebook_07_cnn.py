@@ -23,6 +23,7 @@ from nbgrader_harness import (
     assert_full_marks,
     assert_loses_exactly,
     assert_scores_zero,
+    changed,
     failing_in_process,
     solution_cells,
 )
@@ -53,23 +54,14 @@ FLIPPED_KERNEL = """def conv2d_naive(x, W, b, stride=1, padding=0):
     return z
 """
 
-DB_WRONG_AXES = """def conv2d_backward(dout, x, W, stride=1, padding=0):
-    xp = zero_pad(x, padding)
-    n, c_out, h_out, w_out = dout.shape
-    kh, kw = W.shape[2:]
-    windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]
-    windows = windows[:, :, :h_out, :w_out]
-    db = dout.sum(axis=(2, 3))  # forgot the batch axis
-    dW = np.tensordot(dout, windows, axes=([0, 2, 3], [0, 2, 3]))
-    dxp = np.zeros(xp.shape)
-    for u in range(kh):
-        for v in range(kw):
-            rows = slice(u, u + stride * (h_out - 1) + 1, stride)
-            cols = slice(v, v + stride * (w_out - 1) + 1, stride)
-            dxp[:, :, rows, cols] += np.einsum("ifrc,fd->idrc", dout, W[:, :, u, v])
-    dx = dxp[:, :, padding : padding + x.shape[2], padding : padding + x.shape[3]]
-    return dx, dW, db
-"""
+# the solution's answers and tests (planted mistakes differ from an answer in one place)
+SOLVED = solution_cells(SOLUTION)
+
+DB_WRONG_AXES = changed(  # forgot the batch axis
+    SOLVED.answers["conv2d_backward"],
+    "db = dout.sum(axis=(0, 2, 3))",
+    "db = dout.sum(axis=(2, 3))",
+)
 
 EVERY_ELEMENT = """def maxpool_backward(dout, x, size=2, stride=None):
     stride = size if stride is None else stride
@@ -150,22 +142,12 @@ SIZE_AS_FLOAT = """def conv_output_size(n, k, stride=1, padding=0):
     return (n + 2 * padding - k) / stride + 1  # right values, but floats
 """
 
-DX_WITH_BORDER = """def conv2d_backward(dout, x, W, stride=1, padding=0):
-    xp = zero_pad(x, padding)
-    n, c_out, h_out, w_out = dout.shape
-    kh, kw = W.shape[2:]
-    windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]
-    windows = windows[:, :, :h_out, :w_out]
-    db = dout.sum(axis=(0, 2, 3))
-    dW = np.tensordot(dout, windows, axes=([0, 2, 3], [0, 2, 3]))
-    dxp = np.zeros(xp.shape)
-    for u in range(kh):
-        for v in range(kw):
-            rows = slice(u, u + stride * (h_out - 1) + 1, stride)
-            cols = slice(v, v + stride * (w_out - 1) + 1, stride)
-            dxp[:, :, rows, cols] += np.einsum("ifrc,fd->idrc", dout, W[:, :, u, v])
-    return dxp, dW, db  # the padding border is still there
-"""
+DX_WITH_BORDER = changed(  # the padding border is still there
+    SOLVED.answers["conv2d_backward"],
+    "    dx = dxp[:, :, padding : padding + x.shape[2], padding : padding + x.shape[3]]\n"
+    "    return dx, dW, db",
+    "    return dxp, dW, db",
+)
 
 # --- in-process runs: answers and test cells of the solution in one namespace -----------
 
@@ -173,11 +155,10 @@ DX_WITH_BORDER = """def conv2d_backward(dout, x, W, stride=1, padding=0):
 def failing_cells(replacements: dict[str, str], only: str) -> dict[str, str]:
     """Run every answer (with replacements) and the test cells of the exercise `only` and of
     the ones after it (later tests use earlier answers); grade_id -> error of each failure."""
-    cells = solution_cells(SOLUTION)
-    order = list(cells.answers)
+    order = list(SOLVED.answers)
     wanted = set(order[order.index(only) :])
-    answers = {gid: replacements.get(gid, src) for gid, src in cells.answers.items()}
-    tests = {gid: src for gid, src in cells.tests.items() if cells.exercise[gid] in wanted}
+    answers = {gid: replacements.get(gid, src) for gid, src in SOLVED.answers.items()}
+    tests = {gid: src for gid, src in SOLVED.tests.items() if SOLVED.exercise[gid] in wanted}
     return failing_in_process(SETUP, answers, tests)
 
 
